@@ -1,0 +1,1 @@
+//! Pure kiosk logic (no Slint, no serial ports, no HTTP).

@@ -1,0 +1,12 @@
+//! The kiosk ↔ central wire types and the personal-data rules both sides follow.
+//!
+//! * [`wire`] — JSON bodies of the outbox upload and heartbeat endpoints.
+//! * [`masking`] — how ID numbers and names are shown wherever they are not encrypted.
+//! * [`sealing`] — encryption at rest of personal data (XChaCha20-Poly1305, key from a key file).
+
+pub mod masking;
+pub mod sealing;
+pub mod wire;
+
+pub use masking::{mask_id_number, mask_name};
+pub use sealing::{SealedBytes, SealingError, SealingKey};

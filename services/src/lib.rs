@@ -1,0 +1,1 @@
+//! Kiosk services: local store and sync.
