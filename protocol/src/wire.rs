@@ -113,19 +113,18 @@ impl std::fmt::Debug for PersonalData {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionOutcome {
-    /// Submitted and its result delivered (receipt printed, …).
+    /// Submitted: committed at the kiosk and on its way to the centre.
     Completed,
-    /// Submitted, but delivering the result failed (e.g. printer out of paper); reprintable.
-    CompletedWithFault,
     /// The citizen cancelled or went home before submitting.
     Cancelled,
     /// The session timed out before submitting.
     TimedOut,
-    /// The submission itself failed.
+    /// A device fault ended the session before submitting.
     Failed,
 }
 
-/// Payload of an [`EventKind::Transaction`] event. Masked values only.
+/// Payload of an [`EventKind::Transaction`] event, committed when the citizen submits (or, for an
+/// abandoned session, when it ends — then without personal data). Masked values only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransactionRecord {
     pub transaction_id: String,
@@ -146,10 +145,17 @@ pub struct TransactionRecord {
     /// The step the session ended in, when it did not complete.
     #[serde(default)]
     pub abandoned_at_step: Option<String>,
-    pub receipt_printed: bool,
-    /// 1 (very dissatisfied) … 5 (very satisfied); `None` when skipped.
-    pub rating: Option<u8>,
     pub catalogue_version: u32,
+}
+
+/// Payload of an [`EventKind::Rating`] event (好差评), sent after the transaction it rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingRecord {
+    pub transaction_id: String,
+    pub item_code: String,
+    /// 1 (very dissatisfied) … 5 (very satisfied); `None` when the citizen skipped rating.
+    pub rating: Option<u8>,
+    pub rated_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
