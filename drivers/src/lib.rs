@@ -1,1 +1,23 @@
+//! Device drivers and simulators for the e政务 kiosk.
+//!
+//! * [`status`]: the one status model for every device class.
+//! * [`traits`]: the `Device` trait and one trait per device class.
+//! * [`idcard`]: the ID card reader (GA/T 467 SAM frames) and its pty simulator.
+//! * [`escpos`]: the receipt printer (ESC/POS), receipt encoder and pty simulator.
+//!
+//! This crate talks to devices only: no UI, no store, no HTTP.
 
+pub mod escpos;
+pub mod idcard;
+mod serial_link;
+mod sim_pty;
+pub mod status;
+pub mod traits;
+
+pub use status::{
+    CardStock, DeviceClass, DeviceState, DeviceStatus, MediaState, PaperLevel, StatusDetail,
+};
+pub use traits::{
+    CameraDevice, CardWriterDevice, Device, DeviceError, DocumentPrinterDevice, IdCardReaderDevice,
+    QrScannerDevice, ReceiptPrinterDevice,
+};

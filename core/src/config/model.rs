@@ -1,0 +1,241 @@
+//! The sections of `kiosk.toml` and their defaults.
+
+use crate::device::DeviceClass;
+use crate::text::Language;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The whole kiosk configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Who this kiosk is.
+    pub kiosk: KioskSection,
+    /// The central service it reports to.
+    pub central: CentralSection,
+    /// The local SQLite store.
+    pub store: StoreSection,
+    /// Where the current catalogue lives.
+    pub catalogue: CatalogueSection,
+    /// The peripherals; a class without a table is a class this kiosk lacks.
+    #[serde(default)]
+    pub devices: DevicesSection,
+    /// Countdowns of the citizen session.
+    #[serde(default)]
+    pub timeouts: TimeoutsSection,
+    /// Screen and language.
+    #[serde(default)]
+    pub ui: UiSection,
+}
+
+/// `[kiosk]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    /// `KSK-` followed by letters, digits, `-` or `_`, e.g. `KSK-SZ-FT-0001`.
+    pub id: String,
+    /// Display name, in Chinese, e.g. `福田区民服务中心 1 号机`.
+    pub name: String,
+    /// Where it stands, shown to maintenance staff.
+    pub location: String,
+    /// Phone number citizens are told to call when something goes wrong (default `12345`, the
+    /// government service hotline).
+    #[serde(default = "default_service_phone")]
+    pub service_phone: String,
+}
+
+fn default_service_phone() -> String {
+    "12345".to_string()
+}
+
+/// `[central]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralSection {
+    /// Base URL, `http://` or `https://`.
+    pub url: String,
+    /// The kiosk's bearer token.
+    pub token: String,
+    /// Seconds between heartbeats (default 30).
+    #[serde(default = "default_heartbeat_interval_s")]
+    pub heartbeat_interval_s: u32,
+    /// Outbox events per upload request (default 100).
+    #[serde(default = "default_upload_batch_size")]
+    pub upload_batch_size: u32,
+}
+
+fn default_heartbeat_interval_s() -> u32 {
+    30
+}
+
+fn default_upload_batch_size() -> u32 {
+    100
+}
+
+/// `[store]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// The SQLite database file.
+    pub path: PathBuf,
+    /// The root-only key file that seals personal data at rest.
+    pub key_file: PathBuf,
+}
+
+/// `[catalogue]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSection {
+    /// The catalogue TOML file the kiosk starts with.
+    pub path: PathBuf,
+}
+
+/// `[devices]`: one optional table per device class.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesSection {
+    /// `[devices.id_card_reader]`
+    pub id_card_reader: Option<DeviceSection>,
+    /// `[devices.receipt_printer]`
+    pub receipt_printer: Option<DeviceSection>,
+    /// `[devices.document_printer]`
+    pub document_printer: Option<DeviceSection>,
+    /// `[devices.camera]`
+    pub camera: Option<DeviceSection>,
+    /// `[devices.card_writer]`
+    pub card_writer: Option<DeviceSection>,
+    /// `[devices.qr_scanner]`
+    pub qr_scanner: Option<DeviceSection>,
+}
+
+impl DevicesSection {
+    /// The table of one class, if configured.
+    pub fn get(&self, class: DeviceClass) -> Option<&DeviceSection> {
+        match class {
+            DeviceClass::IdCardReader => self.id_card_reader.as_ref(),
+            DeviceClass::ReceiptPrinter => self.receipt_printer.as_ref(),
+            DeviceClass::DocumentPrinter => self.document_printer.as_ref(),
+            DeviceClass::Camera => self.camera.as_ref(),
+            DeviceClass::CardWriter => self.card_writer.as_ref(),
+            DeviceClass::QrScanner => self.qr_scanner.as_ref(),
+        }
+    }
+
+    /// Every configured class with its table.
+    pub fn configured(&self) -> impl Iterator<Item = (DeviceClass, &DeviceSection)> {
+        DeviceClass::ALL
+            .into_iter()
+            .filter_map(|class| self.get(class).map(|section| (class, section)))
+    }
+}
+
+/// `[devices.<class>]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSection {
+    /// A device path (`/dev/ttyUSB0`), a URL (`tcp://10.0.0.5:9100`, `ipp://localhost/printers/a4`)
+    /// or `"simulator"`: the demo then starts that class's simulator and connects to it.
+    pub port: String,
+    /// Driver model name as the drivers crate knows it; `None` picks the class default.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Serial baud rate, for serial ports only.
+    #[serde(default)]
+    pub baud: Option<u32>,
+}
+
+/// Where a device is connected, as read from `port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevicePort {
+    /// The demo starts a simulator for this class.
+    Simulator,
+    /// A device file such as `/dev/ttyUSB0`.
+    Path(PathBuf),
+    /// A network or IPP address such as `tcp://10.0.0.5:9100`.
+    Url(String),
+}
+
+impl DeviceSection {
+    /// Serial baud rates the drivers support.
+    pub const SUPPORTED_BAUDS: [u32; 5] = [9600, 19200, 38400, 57600, 115200];
+
+    /// Interprets `port`. Validation guarantees it is one of the three forms.
+    pub fn port_kind(&self) -> DevicePort {
+        let port = self.port.trim();
+        if port == "simulator" {
+            DevicePort::Simulator
+        } else if port.contains("://") {
+            DevicePort::Url(port.to_string())
+        } else {
+            DevicePort::Path(PathBuf::from(port))
+        }
+    }
+}
+
+/// `[timeouts]`, all in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsSection {
+    /// Idle time allowed on each step (default 60).
+    #[serde(default = "default_step_s")]
+    pub step_s: u32,
+    /// The countdown turns into a warning this long before the end (default 15; < `step_s`).
+    #[serde(default = "default_warning_s")]
+    pub warning_s: u32,
+    /// How long submitting or printing may take before it counts as failed (default 30).
+    #[serde(default = "default_processing_s")]
+    pub processing_s: u32,
+    /// How long the goodbye screen stays (default 10).
+    #[serde(default = "default_goodbye_s")]
+    pub goodbye_s: u32,
+}
+
+fn default_step_s() -> u32 {
+    60
+}
+fn default_warning_s() -> u32 {
+    15
+}
+fn default_processing_s() -> u32 {
+    30
+}
+fn default_goodbye_s() -> u32 {
+    10
+}
+
+impl Default for TimeoutsSection {
+    fn default() -> Self {
+        TimeoutsSection {
+            step_s: default_step_s(),
+            warning_s: default_warning_s(),
+            processing_s: default_processing_s(),
+            goodbye_s: default_goodbye_s(),
+        }
+    }
+}
+
+/// `[ui]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSection {
+    /// `landscape` (1920×1080, default) or `portrait` (1080×1920).
+    #[serde(default)]
+    pub orientation: Orientation,
+    /// Start-up language, `zh` (default) or `en`.
+    #[serde(default)]
+    pub language: Language,
+    /// Start in elder mode (big text, big targets).
+    #[serde(default)]
+    pub elder_mode: bool,
+}
+
+/// Screen orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Orientation {
+    /// 1920×1080.
+    #[default]
+    Landscape,
+    /// 1080×1920.
+    Portrait,
+}

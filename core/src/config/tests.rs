@@ -1,0 +1,220 @@
+use super::*;
+use crate::device::DeviceClass;
+use std::path::Path;
+
+const VALID: &str = r#"
+[kiosk]
+id = "KSK-SZ-FT-0001"
+name = "福田区民服务中心 1 号机"
+location = "福田区民服务中心一楼"
+
+[central]
+url = "https://central.example.gov.cn"
+token = "t0ken"
+
+[store]
+path = "data/kiosk.sqlite"
+key_file = "/etc/kiosk/store.key"
+
+[catalogue]
+path = "catalogue.toml"
+
+[devices.id_card_reader]
+port = "/dev/ttyUSB0"
+model = "gat467"
+baud = 115200
+
+[devices.receipt_printer]
+port = "simulator"
+baud = 38400
+
+[devices.document_printer]
+port = "ipp://localhost/printers/a4"
+"#;
+
+fn parse(text: &str) -> Result<KioskConfig, ConfigError> {
+    KioskConfig::parse_with_base(text, Path::new("/srv/kiosk"))
+}
+
+fn error_of(text: &str) -> String {
+    match parse(text) {
+        Ok(_) => panic!("configuration unexpectedly valid"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn valid_config_gets_defaults_and_resolved_paths() {
+    let c = parse(VALID).expect("valid");
+    assert_eq!(c.kiosk.id, "KSK-SZ-FT-0001");
+    assert_eq!(c.kiosk.service_phone, "12345");
+    assert_eq!(c.central.heartbeat_interval_s, 30);
+    assert_eq!(c.timeouts.step_s, 60);
+    assert_eq!(c.timeouts.warning_s, 15);
+    assert_eq!(c.ui.orientation, Orientation::Landscape);
+    assert!(!c.ui.elder_mode);
+    assert_eq!(c.store.path, Path::new("/srv/kiosk/data/kiosk.sqlite"));
+    assert_eq!(c.store.key_file, Path::new("/etc/kiosk/store.key"));
+    assert_eq!(c.catalogue.path, Path::new("/srv/kiosk/catalogue.toml"));
+}
+
+#[test]
+fn device_tables_map_to_presence_and_ports() {
+    let c = parse(VALID).expect("valid");
+    let presence = c.device_presence();
+    assert!(presence.is_usable(DeviceClass::IdCardReader));
+    assert!(presence.is_usable(DeviceClass::ReceiptPrinter));
+    assert!(presence.is_usable(DeviceClass::DocumentPrinter));
+    assert!(!presence.is_present(DeviceClass::Camera));
+    let reader = c.devices.get(DeviceClass::IdCardReader).expect("reader");
+    assert_eq!(reader.port_kind(), DevicePort::Path("/dev/ttyUSB0".into()));
+    let printer = c.devices.get(DeviceClass::ReceiptPrinter).expect("printer");
+    assert_eq!(printer.port_kind(), DevicePort::Simulator);
+    let a4 = c.devices.get(DeviceClass::DocumentPrinter).expect("a4");
+    assert!(matches!(a4.port_kind(), DevicePort::Url(_)));
+}
+
+#[test]
+fn unsupported_baud_names_the_key() {
+    let text = VALID.replace("baud = 38400", "baud = 12345");
+    assert_eq!(
+        error_of(&text),
+        "devices.receipt_printer.baud: 12345 is not a supported baud rate \
+         (use 9600, 19200, 38400, 57600 or 115200)"
+    );
+}
+
+#[test]
+fn missing_required_key_names_the_key() {
+    let text = VALID.replace("id = \"KSK-SZ-FT-0001\"\n", "");
+    assert_eq!(error_of(&text), "kiosk.id: missing required key");
+    let text = VALID.replace("token = \"t0ken\"\n", "");
+    assert_eq!(error_of(&text), "central.token: missing required key");
+}
+
+#[test]
+fn missing_section_names_it() {
+    let text = VALID.replace("[catalogue]\npath = \"catalogue.toml\"\n", "");
+    assert_eq!(error_of(&text), "catalogue: missing required key");
+}
+
+#[test]
+fn unknown_key_names_the_full_path() {
+    let text = format!("{VALID}\n[ui]\norienttion = \"portrait\"\n");
+    let msg = error_of(&text);
+    assert!(msg.starts_with("ui.orienttion: unknown key"), "{msg}");
+    assert!(msg.contains("orientation"), "{msg}");
+    let text = VALID.replace("model = \"gat467\"", "modle = \"gat467\"");
+    let msg = error_of(&text);
+    assert!(
+        msg.starts_with("devices.id_card_reader.modle: unknown key"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_device_class_is_an_unknown_key() {
+    let text = format!("{VALID}\n[devices.fax]\nport = \"simulator\"\n");
+    let msg = error_of(&text);
+    assert!(msg.starts_with("devices.fax: unknown key"), "{msg}");
+}
+
+#[test]
+fn unknown_top_level_section_is_named() {
+    let msg = error_of(&format!("{VALID}\n[network]\nproxy = \"x\"\n"));
+    assert!(msg.starts_with("network: unknown key"), "{msg}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let text = VALID.replace("baud = 38400", "baud = \"fast\"");
+    let msg = error_of(&text);
+    assert!(
+        msg.starts_with("devices.receipt_printer.baud: invalid type"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_enum_value_lists_the_choices() {
+    let msg = error_of(&format!("{VALID}\n[ui]\norientation = \"diagonal\"\n"));
+    assert!(
+        msg.starts_with("ui.orientation: `diagonal` is not a valid value"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("landscape") && msg.contains("portrait"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_kiosk_id_is_explained() {
+    let msg = error_of(&VALID.replace("KSK-SZ-FT-0001", "kiosk one"));
+    assert!(msg.starts_with("kiosk.id: "), "{msg}");
+    let msg = error_of(&VALID.replace("KSK-SZ-FT-0001", "KSK-福田"));
+    assert!(msg.starts_with("kiosk.id: "), "{msg}");
+}
+
+#[test]
+fn bad_url_is_explained() {
+    let msg = error_of(&VALID.replace("https://central.example.gov.cn", "ftp://x"));
+    assert!(msg.starts_with("central.url: "), "{msg}");
+}
+
+#[test]
+fn bad_port_is_explained() {
+    let msg = error_of(&VALID.replace("\"/dev/ttyUSB0\"", "\"COM3\""));
+    assert!(msg.starts_with("devices.id_card_reader.port: "), "{msg}");
+}
+
+#[test]
+fn warning_must_be_shorter_than_step() {
+    let msg = error_of(&format!(
+        "{VALID}\n[timeouts]\nstep_s = 20\nwarning_s = 20\n"
+    ));
+    assert_eq!(
+        msg,
+        "timeouts.warning_s: 20 must be less than timeouts.step_s (20)"
+    );
+}
+
+#[test]
+fn zero_timeout_is_rejected() {
+    let msg = error_of(&format!("{VALID}\n[timeouts]\nprocessing_s = 0\n"));
+    assert_eq!(msg, "timeouts.processing_s: must be greater than 0");
+}
+
+#[test]
+fn syntax_error_is_reported() {
+    assert!(matches!(
+        parse("[kiosk\nid = 1"),
+        Err(ConfigError::Syntax { .. })
+    ));
+}
+
+#[test]
+fn missing_file_is_a_read_error() {
+    assert!(matches!(
+        KioskConfig::load("/nonexistent/kiosk.toml"),
+        Err(ConfigError::Read { .. })
+    ));
+}
+
+#[test]
+fn demo_config_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiosk-config/demo.toml");
+    let c = KioskConfig::load(&path).expect("demo config is valid");
+    let presence = c.device_presence();
+    assert!(presence.is_usable(DeviceClass::IdCardReader));
+    assert!(presence.is_usable(DeviceClass::ReceiptPrinter));
+    for absent in [
+        DeviceClass::Camera,
+        DeviceClass::DocumentPrinter,
+        DeviceClass::CardWriter,
+        DeviceClass::QrScanner,
+    ] {
+        assert!(!presence.is_present(absent), "{absent}");
+    }
+    assert!(c.catalogue.path.ends_with("kiosk-config/catalogue.toml"));
+}

@@ -1,0 +1,135 @@
+//! Value checks on a parsed configuration that the types alone cannot express.
+
+use super::ConfigError;
+use super::model::{DeviceSection, KioskConfig};
+
+/// Checks every value; the first problem found is returned.
+pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
+    check_kiosk_id(&config.kiosk.id)?;
+    non_empty("kiosk.name", &config.kiosk.name)?;
+    non_empty("kiosk.location", &config.kiosk.location)?;
+    non_empty("kiosk.service_phone", &config.kiosk.service_phone)?;
+    check_url("central.url", &config.central.url)?;
+    non_empty("central.token", &config.central.token)?;
+    positive(
+        "central.heartbeat_interval_s",
+        config.central.heartbeat_interval_s,
+    )?;
+    positive(
+        "central.upload_batch_size",
+        config.central.upload_batch_size,
+    )?;
+    non_empty_path("store.path", &config.store.path)?;
+    non_empty_path("store.key_file", &config.store.key_file)?;
+    non_empty_path("catalogue.path", &config.catalogue.path)?;
+    for (class, device) in config.devices.configured() {
+        check_device(&format!("devices.{class}"), device)?;
+    }
+    let t = &config.timeouts;
+    positive("timeouts.step_s", t.step_s)?;
+    positive("timeouts.processing_s", t.processing_s)?;
+    positive("timeouts.goodbye_s", t.goodbye_s)?;
+    if t.warning_s >= t.step_s {
+        return Err(ConfigError::invalid(
+            "timeouts.warning_s",
+            format!(
+                "{} must be less than timeouts.step_s ({})",
+                t.warning_s, t.step_s
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_kiosk_id(id: &str) -> Result<(), ConfigError> {
+    let key = "kiosk.id";
+    let rest = id.strip_prefix("KSK-").ok_or_else(|| {
+        ConfigError::invalid(
+            key,
+            format!("{id:?} must start with \"KSK-\", e.g. \"KSK-SZ-FT-0001\""),
+        )
+    })?;
+    if rest.is_empty()
+        || id.len() > 40
+        || !rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ConfigError::invalid(
+            key,
+            format!(
+                "{id:?} must be \"KSK-\" followed by 1 to 36 ASCII letters, digits, '-' or '_'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(key: &str, value: &str) -> Result<(), ConfigError> {
+    if value.trim().is_empty() {
+        Err(ConfigError::invalid(key, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+fn non_empty_path(key: &str, value: &std::path::Path) -> Result<(), ConfigError> {
+    if value.as_os_str().is_empty() {
+        Err(ConfigError::invalid(key, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+fn positive(key: &str, value: u32) -> Result<(), ConfigError> {
+    if value == 0 {
+        Err(ConfigError::invalid(key, "must be greater than 0"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(' ') => Ok(()),
+        _ => Err(ConfigError::invalid(
+            key,
+            format!("{url:?} is not an http:// or https:// URL with a host"),
+        )),
+    }
+}
+
+fn check_device(key: &str, device: &DeviceSection) -> Result<(), ConfigError> {
+    let port = device.port.trim();
+    let port_ok = port == "simulator"
+        || (port.starts_with('/') && port.len() > 1)
+        || port
+            .split_once("://")
+            .is_some_and(|(scheme, rest)| !scheme.is_empty() && !rest.is_empty());
+    if !port_ok {
+        return Err(ConfigError::invalid(
+            format!("{key}.port"),
+            format!(
+                "{:?} is not a device path (\"/dev/ttyUSB0\"), an address (\"tcp://10.0.0.5:9100\") or \"simulator\"",
+                device.port
+            ),
+        ));
+    }
+    if let Some(model) = &device.model {
+        non_empty(&format!("{key}.model"), model)?;
+    }
+    if let Some(baud) = device.baud
+        && !DeviceSection::SUPPORTED_BAUDS.contains(&baud)
+    {
+        return Err(ConfigError::invalid(
+            format!("{key}.baud"),
+            format!(
+                "{baud} is not a supported baud rate (use 9600, 19200, 38400, 57600 or 115200)"
+            ),
+        ));
+    }
+    Ok(())
+}

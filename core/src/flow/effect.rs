@@ -1,0 +1,94 @@
+//! What the app must do because of a transition.
+
+use crate::catalogue::{CardMode, StepKind};
+use crate::device::DeviceClass;
+use crate::text::LocalizedText;
+use kiosk_protocol::wire::{MaskedApplicant, PersonalData, RatingRecord, TransactionRecord};
+
+/// A command for the app (services, drivers, UI navigation), in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start polling the ID-card reader.
+    StartCardReading,
+    /// Stop polling it.
+    StopCardReading,
+    /// Start the camera and the face check against the card photo.
+    StartFaceCheck,
+    /// Stop the camera; drop any frames.
+    StopFaceCheck,
+    /// Write the transaction and its outbox row in one SQLite transaction, then answer
+    /// `SubmitCommitted` (or `SubmitFailed`).
+    CommitSubmission {
+        /// Masked record, outcome `Completed`.
+        record: TransactionRecord,
+        /// Full personal data for the centre, to be sealed at rest.
+        personal: Option<PersonalData>,
+    },
+    /// Print this receipt, then answer `ReceiptPrinted` / `ReceiptFailed`.
+    PrintReceipt(ReceiptContent),
+    /// Print an A4 document from a template, then answer `StepCompleted` / `StepFailed`.
+    PrintDocument {
+        /// Template name from the catalogue.
+        template: String,
+        /// The committed transaction.
+        transaction_id: String,
+    },
+    /// Rewrite or issue a card, then answer `StepCompleted` / `StepFailed`.
+    OperateCard {
+        /// Rewrite or issue.
+        mode: CardMode,
+        /// The committed transaction.
+        transaction_id: String,
+    },
+    /// Store a rating (its own outbox event).
+    RecordRating(RatingRecord),
+    /// Store the outcome of a session that ended before submitting. Carries no personal data:
+    /// no applicant and no form answers.
+    RecordAbandoned {
+        /// Outcome `Cancelled`, `TimedOut` or `Failed`, with `abandoned_at_step`.
+        record: TransactionRecord,
+    },
+    /// A device failed the step in progress: open or update a fault.
+    RaiseDeviceFault {
+        /// Which class.
+        class: DeviceClass,
+        /// The step it failed in.
+        during_step: StepKind,
+    },
+    /// Forget every copy of this session's personal data (reader buffers, face frames, UI).
+    WipePersonalData,
+    /// Show the home screen; the session is over.
+    ReturnHome,
+}
+
+/// What goes on a receipt. Masked values only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptContent {
+    /// Heading, e.g. 办件回执.
+    pub title: LocalizedText,
+    /// The item.
+    pub item_name: LocalizedText,
+    /// The department handling it.
+    pub department_name: LocalizedText,
+    /// Masked applicant.
+    pub applicant: Option<MaskedApplicant>,
+    /// The transaction number to quote.
+    pub transaction_id: String,
+    /// The kiosk.
+    pub kiosk_id: String,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub time: String,
+    /// Form answers (phone and sensitive numbers masked), delivery choice.
+    pub lines: Vec<ReceiptLine>,
+    /// What to do next, one line each.
+    pub next_steps: Vec<LocalizedText>,
+}
+
+/// One labelled line of a receipt or of the review page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptLine {
+    /// Field label.
+    pub label: LocalizedText,
+    /// Value (choice labels are translated; typed values are the same in both languages).
+    pub value: LocalizedText,
+}

@@ -1,0 +1,222 @@
+//! A receipt printer simulator on the master side of a pseudo-terminal. It interprets the
+//! ESC/POS stream, answers DLE EOT at once (even mid-receipt), and keeps every receipt it
+//! printed, split at cuts.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serialport::TTYPort;
+
+use super::interpreter::{StreamItem, StreamParser};
+use super::realtime_status::{STATUS_OK, StatusQuery};
+use crate::sim_pty::PtyHost;
+
+/// Paper in the simulated printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperSupply {
+    /// Plenty.
+    Ok,
+    /// Near end (still prints).
+    Low,
+    /// Paper end (prints nothing).
+    Out,
+}
+
+/// One receipt the simulator printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedReceipt {
+    /// The printed text, GB18030 decoded, commands stripped, one line per LF.
+    pub text: String,
+    /// Every byte of the receipt as received, commands included, up to and including the cut.
+    pub raw: Vec<u8>,
+    /// QR payloads printed on the receipt.
+    pub qr_codes: Vec<String>,
+}
+
+#[derive(Debug)]
+struct PrinterState {
+    paper: PaperSupply,
+    cover_open: bool,
+    cutter_error: bool,
+    receipts: Vec<ReceivedReceipt>,
+    lines: Vec<String>,
+    line: Vec<u8>,
+    raw: Vec<u8>,
+    qr_codes: Vec<String>,
+    status_queries: usize,
+    rejected_bytes: usize,
+}
+
+impl PrinterState {
+    fn new() -> Self {
+        PrinterState {
+            paper: PaperSupply::Ok,
+            cover_open: false,
+            cutter_error: false,
+            receipts: Vec::new(),
+            lines: Vec::new(),
+            line: Vec::new(),
+            raw: Vec::new(),
+            qr_codes: Vec::new(),
+            status_queries: 0,
+            rejected_bytes: 0,
+        }
+    }
+
+    fn can_print(&self) -> bool {
+        self.paper != PaperSupply::Out && !self.cover_open && !self.cutter_error
+    }
+
+    fn status_byte(&self, query: StatusQuery) -> u8 {
+        let paper_out = self.paper == PaperSupply::Out;
+        let flag = |on: bool, bit: u8| if on { 1u8 << bit } else { 0 };
+        STATUS_OK
+            | match query {
+                StatusQuery::Printer => flag(!self.can_print(), 3),
+                StatusQuery::OfflineCause => {
+                    flag(self.cover_open, 2) | flag(paper_out, 5) | flag(self.cutter_error, 6)
+                }
+                StatusQuery::ErrorCause => flag(self.cutter_error, 3),
+                StatusQuery::RollPaper => match self.paper {
+                    PaperSupply::Ok => 0,
+                    PaperSupply::Low => 0x0C,
+                    PaperSupply::Out => 0x60,
+                },
+            }
+    }
+
+    fn drop_current(&mut self) {
+        self.lines.clear();
+        self.line.clear();
+        self.raw.clear();
+        self.qr_codes.clear();
+    }
+
+    fn end_line(&mut self) {
+        let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(&self.line);
+        self.lines.push(text.into_owned());
+        self.line.clear();
+    }
+
+    /// Handle one stream item; returns a byte to send back, if any.
+    fn handle(&mut self, item: StreamItem, raw: Vec<u8>) -> Option<u8> {
+        if let StreamItem::StatusRequest(n) = item {
+            self.status_queries += 1;
+            return StatusQuery::from_n(n).map(|q| self.status_byte(q));
+        }
+        if !self.can_print() {
+            // Nothing is printed: the partial receipt is lost too.
+            self.rejected_bytes += raw.len();
+            self.drop_current();
+            return None;
+        }
+        self.raw.extend_from_slice(&raw);
+        match item {
+            StreamItem::Text(bytes) => self.line.extend_from_slice(&bytes),
+            StreamItem::LineFeed => self.end_line(),
+            StreamItem::QrData(data) => self
+                .qr_codes
+                .push(String::from_utf8_lossy(&data).into_owned()),
+            StreamItem::Cut => {
+                if !self.line.is_empty() {
+                    self.end_line();
+                }
+                let receipt = ReceivedReceipt {
+                    text: self.lines.join("\n"),
+                    raw: std::mem::take(&mut self.raw),
+                    qr_codes: std::mem::take(&mut self.qr_codes),
+                };
+                self.lines.clear();
+                self.receipts.push(receipt);
+            }
+            StreamItem::Init | StreamItem::Command | StreamItem::StatusRequest(_) => {}
+        }
+        None
+    }
+}
+
+/// Simulated 80 mm receipt printer on a pseudo-terminal.
+pub struct ReceiptPrinterSimulator {
+    host: PtyHost,
+    state: Arc<Mutex<PrinterState>>,
+}
+
+impl ReceiptPrinterSimulator {
+    /// Start a simulator with paper, cover closed.
+    pub fn spawn() -> io::Result<Self> {
+        let state = Arc::new(Mutex::new(PrinterState::new()));
+        let handler_state = Arc::clone(&state);
+        let mut parser = StreamParser::new();
+        let host = PtyHost::spawn(
+            "receipt-printer-simulator",
+            move |bytes, master: &mut TTYPort| {
+                for (item, raw) in parser.push(bytes) {
+                    let reply = lock(&handler_state).handle(item, raw);
+                    if let Some(byte) = reply {
+                        let _ = master.write_all(&[byte]);
+                    }
+                }
+            },
+        )?;
+        Ok(ReceiptPrinterSimulator { host, state })
+    }
+
+    /// Path of the pseudo-terminal for the driver to open.
+    pub fn path(&self) -> &str {
+        self.host.path()
+    }
+
+    /// Every receipt printed so far, oldest first.
+    pub fn receipts(&self) -> Vec<ReceivedReceipt> {
+        lock(&self.state).receipts.clone()
+    }
+
+    /// Wait until at least `count` receipts were printed or `timeout` passed; returns them.
+    pub fn wait_for_receipts(&self, count: usize, timeout: Duration) -> Vec<ReceivedReceipt> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let receipts = self.receipts();
+            if receipts.len() >= count || Instant::now() >= deadline {
+                return receipts;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Set the paper supply.
+    pub fn set_paper(&self, paper: PaperSupply) {
+        lock(&self.state).paper = paper;
+    }
+
+    /// Open or close the cover.
+    pub fn set_cover_open(&self, open: bool) {
+        lock(&self.state).cover_open = open;
+    }
+
+    /// Make the auto-cutter fail or work again.
+    pub fn set_cutter_error(&self, failed: bool) {
+        lock(&self.state).cutter_error = failed;
+    }
+
+    /// How many DLE EOT requests were answered.
+    pub fn status_queries(&self) -> usize {
+        lock(&self.state).status_queries
+    }
+
+    /// Bytes thrown away because the printer could not print.
+    pub fn rejected_bytes(&self) -> usize {
+        lock(&self.state).rejected_bytes
+    }
+
+    /// Close the master side: the driver sees the printer disappear. Returns once closed.
+    pub fn unplug(&mut self) {
+        self.host.close();
+    }
+}
+
+fn lock(state: &Mutex<PrinterState>) -> MutexGuard<'_, PrinterState> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the kiosk needs to build, test and run, when they are missing.
+# Used by scripts/test.sh and scripts/demo.sh; safe to run again (it only installs what is absent).
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config   # C parts of -sys crates (SQLite is bundled)
+  libfontconfig1-dev libfreetype-dev  # Slint's software renderer finds and draws system fonts
+  libudev-dev libclang-dev     # serial-port and camera crates of later device drivers
+  fonts-noto-cjk               # Chinese text; the kiosk refuses to start without a CJK font
+  fontconfig
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: no Rust toolchain found. Install one with rustup (https://rustup.rs), Rust 1.92 or newer," >&2
+    echo "       then run this command again." >&2
+    exit 1
+  fi
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component" || true
+  done
+fi

@@ -1,0 +1,143 @@
+//! Builds a running kiosk from its configuration: store, devices, controller, uploader and
+//! heartbeat. Used by the window, the headless demo and the tests alike.
+
+use super::clock::AppClock;
+use super::controller::KioskController;
+use crate::devices::{CardReaderSettings, DeviceManager, DeviceSettings, PrinterSettings};
+use anyhow::Context;
+use kiosk_core::catalogue::Catalogue;
+use kiosk_core::config::KioskConfig;
+use kiosk_protocol::SealingKey;
+use kiosk_services::store::KioskStore;
+use kiosk_services::sync::{
+    CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskSnapshot, OutboxUploader,
+    UploaderConfig,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Device ports resolved to real paths (a simulator's pty path in the demo).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedPorts {
+    pub id_card_reader: Option<(String, u32)>,
+    pub receipt_printer: Option<(String, u32)>,
+}
+
+pub struct KioskRuntime {
+    pub controller: KioskController,
+    uploader: Option<Arc<OutboxUploader>>,
+    heartbeat: Option<HeartbeatSender>,
+    store: Arc<KioskStore>,
+}
+
+impl KioskRuntime {
+    /// Opens the store, starts the devices and the sync threads, loads the catalogue.
+    pub fn start(config: KioskConfig, ports: ResolvedPorts) -> anyhow::Result<Self> {
+        let catalogue = Catalogue::load(&config.catalogue.path)
+            .with_context(|| format!("catalogue {}", config.catalogue.path.display()))?;
+        if let Some(dir) = config.store.path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("store folder {}", dir.display()))?;
+        }
+        let key = SealingKey::load_or_create(&config.store.key_file)?;
+        let store = Arc::new(KioskStore::open(&config.store.path, key)?);
+
+        let devices = DeviceManager::start(DeviceSettings {
+            card_reader: ports.id_card_reader.map(|(port, baud)| CardReaderSettings {
+                port,
+                baud,
+                poll_interval: Duration::from_millis(200),
+            }),
+            receipt_printer: ports.receipt_printer.map(|(port, baud)| PrinterSettings {
+                port,
+                baud,
+                status_interval: Duration::from_secs(2),
+            }),
+        });
+        devices.wait_until_started(Duration::from_secs(3));
+
+        let endpoint = CentralEndpoint::new(
+            config.central.url.clone(),
+            config.kiosk.id.clone(),
+            config.central.token.clone(),
+        );
+        let uploader = OutboxUploader::spawn(
+            Arc::clone(&store),
+            CentralClient::new(endpoint.clone()),
+            UploaderConfig {
+                batch_size: config.central.upload_batch_size as usize,
+                ..UploaderConfig::default()
+            },
+        )
+        .context("starting the outbox uploader")?;
+        let uploader = Arc::new(uploader);
+        let wake = {
+            let uploader = Arc::downgrade(&uploader);
+            Box::new(move || {
+                if let Some(u) = uploader.upgrade() {
+                    u.wake();
+                }
+            }) as Box<dyn Fn() + Send>
+        };
+        let controller = KioskController::new(
+            config.clone(),
+            catalogue,
+            Arc::clone(&store),
+            devices,
+            Arc::new(AppClock::default()),
+            wake,
+        );
+        let snapshot: Arc<Mutex<KioskSnapshot>> = controller.heartbeat_snapshot();
+        let heartbeat = HeartbeatSender::spawn(
+            Arc::clone(&store),
+            CentralClient::new(endpoint),
+            move || snapshot.lock().map(|s| s.clone()).unwrap_or_default(),
+            HeartbeatConfig {
+                interval: Duration::from_secs(u64::from(config.central.heartbeat_interval_s)),
+                ..HeartbeatConfig::default()
+            },
+        )
+        .context("starting the heartbeat")?;
+        Ok(Self {
+            controller,
+            uploader: Some(uploader),
+            heartbeat: Some(heartbeat),
+            store,
+        })
+    }
+
+    pub fn store(&self) -> &Arc<KioskStore> {
+        &self.store
+    }
+
+    pub fn uploader(&self) -> Option<&OutboxUploader> {
+        self.uploader.as_deref()
+    }
+
+    /// Waits until the outbox is empty (everything acknowledged by the centre).
+    pub fn wait_for_outbox_drained(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(u) = &self.uploader {
+                u.wake();
+            }
+            if self.store.outbox_depth().map(|d| d == 0).unwrap_or(false) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for KioskRuntime {
+    fn drop(&mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            h.stop();
+        }
+        if let Some(u) = self.uploader.take().and_then(|u| Arc::into_inner(u)) {
+            u.stop();
+        }
+    }
+}

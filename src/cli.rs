@@ -1,0 +1,163 @@
+//! The `kiosk` command line: the terminal itself, the headless demo, and maintenance commands.
+//! Every failure is one line on stderr and exit code 2 (bad input) or 1 (a journey failed).
+
+use crate::demo::run::{run_headless, run_window};
+use clap::{Parser, Subcommand};
+use kiosk_drivers::escpos::ReceiptPrinterSimulator;
+use kiosk_drivers::idcard::{IdCardSimulator, TestCard, decode_reply_hex};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "kiosk", version, about = "e政务 self-service kiosk terminal")]
+pub struct Cli {
+    /// Kiosk configuration file.
+    #[arg(long, default_value = "kiosk-config/demo.toml", global = true)]
+    config: PathBuf,
+    /// Walk every demo journey through the real UI without a display.
+    #[arg(long)]
+    headless: bool,
+    /// Folder for the headless demo's screenshots and transcript.json.
+    #[arg(long, default_value = "shots")]
+    shots: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// ID-card reader tools.
+    Idcard {
+        #[command(subcommand)]
+        command: IdcardCommand,
+    },
+    /// Device simulators on pseudo-terminals.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IdcardCommand {
+    /// Parse a captured "read base info" reply (hex text, spaces allowed) and print its fields
+    /// as JSON, masked.
+    Decode {
+        file: PathBuf,
+        /// Print name, ID number and address unmasked (for the card holder's own support case).
+        #[arg(long)]
+        unmasked: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SimCommand {
+    /// ID-card reader simulator with a test card; prints the device path it serves.
+    Idcard {
+        #[arg(long)]
+        card: PathBuf,
+    },
+    /// Receipt printer simulator; prints the device path, then each receipt's text.
+    Printer,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kiosk: {e:#}");
+            2
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Command::Idcard {
+            command: IdcardCommand::Decode { file, unmasked },
+        }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let identity =
+                decode_reply_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let json = if unmasked {
+                identity.full_json()
+            } else {
+                identity.masked_json()
+            };
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(0)
+        }
+        Some(Command::Sim {
+            command: SimCommand::Idcard { card },
+        }) => {
+            let card = TestCard::load(&card).map_err(|e| anyhow::anyhow!("{}: {e}", card.display()))?;
+            let sim = IdCardSimulator::spawn_with_card(&card)?;
+            println!("{}", sim.path());
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        Some(Command::Sim {
+            command: SimCommand::Printer,
+        }) => {
+            let sim = ReceiptPrinterSimulator::spawn()?;
+            println!("{}", sim.path());
+            let mut printed = 0;
+            loop {
+                let receipts = sim.wait_for_receipts(printed + 1, Duration::from_secs(3600));
+                for receipt in receipts.iter().skip(printed) {
+                    println!("----- receipt {} -----\n{}", printed + 1, receipt.text);
+                    printed += 1;
+                }
+            }
+        }
+        None => {
+            if let Err(e) = crate::fonts::find_cjk_font() {
+                anyhow::bail!("{e}");
+            }
+            if cli.headless {
+                let journeys = run_headless(&cli.config, &cli.shots)?;
+                let failed: Vec<_> = journeys.iter().filter(|j| !j.succeeded()).collect();
+                for j in &journeys {
+                    println!(
+                        "{:<32} {:<2} {:<5} {:<10} {}",
+                        j.item_code,
+                        j.language,
+                        if j.elder_mode { "elder" } else { "" },
+                        if j.succeeded() { "ok" } else { "FAILED" },
+                        if j.succeeded() { "" } else { j.outcome.as_str() }
+                    );
+                }
+                println!(
+                    "{} journeys, {} failed; screenshots and transcript.json in {}",
+                    journeys.len(),
+                    failed.len(),
+                    cli.shots.display()
+                );
+                Ok(if failed.is_empty() { 0 } else { 1 })
+            } else {
+                run_window(&cli.config)?;
+                Ok(0)
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The demo: embedded central service + device simulators + the kiosk, in a window or headless.
+
+pub mod rig;
+pub mod run;
+pub mod walker;
+
+pub use rig::DemoRig;
+pub use walker::{JourneyRecord, JourneyWalker};

@@ -1,0 +1,90 @@
+//! Running the kiosk: in a window (winit), or headless walking every doable demo journey.
+
+use super::rig::DemoRig;
+use super::walker::{JourneyRecord, JourneyWalker, write_transcript};
+use crate::app::KioskRuntime;
+use crate::ui::KioskUi;
+use crate::ui::driver::install_headless_platform;
+use anyhow::Context;
+use kiosk_core::config::KioskConfig;
+use kiosk_core::text::Language;
+use slint::ComponentHandle;
+use std::path::Path;
+use std::time::Duration;
+
+/// Loads the configuration and starts the rig and the kiosk runtime.
+pub fn start(config_path: &Path) -> anyhow::Result<(DemoRig, KioskRuntime)> {
+    let config = KioskConfig::load(config_path)?;
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+    let rig = DemoRig::start(config, config_dir)?;
+    let runtime = KioskRuntime::start(rig.config.clone(), rig.ports.clone())?;
+    Ok((rig, runtime))
+}
+
+/// The kiosk window; returns when it is closed.
+pub fn run_window(config_path: &Path) -> anyhow::Result<()> {
+    let (_rig, runtime) = start(config_path)?;
+    let ui = KioskUi::new(runtime).context("cannot open the kiosk window")?;
+    if ui.runtime.borrow().controller.screen().portrait {
+        ui.window.window().set_size(slint::LogicalSize::new(1080.0, 1920.0));
+    } else {
+        ui.window.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
+    }
+    let timer = slint::Timer::default();
+    let weak_runtime = std::rc::Rc::downgrade(&ui.runtime);
+    let window = ui.window.as_weak();
+    let ui = std::rc::Rc::new(ui);
+    let pump_ui = std::rc::Rc::clone(&ui);
+    timer.start(slint::TimerMode::Repeated, Duration::from_millis(100), move || {
+        if weak_runtime.upgrade().is_some() && window.upgrade().is_some() {
+            pump_ui.pump();
+        }
+    });
+    ui.window.run().context("kiosk window")?;
+    Ok(())
+}
+
+/// Walks every doable demo item through the real UI, in Chinese; the first one also in
+/// English and in elder mode. Writes screenshots and `transcript.json` to `shots`.
+/// Returns the journeys; the caller fails when any did not succeed.
+pub fn run_headless(config_path: &Path, shots: &Path) -> anyhow::Result<Vec<JourneyRecord>> {
+    install_headless_platform().map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(shots).with_context(|| format!("shots folder {}", shots.display()))?;
+    let (rig, runtime) = start(config_path)?;
+    let ui = KioskUi::new(runtime).context("cannot create the kiosk UI")?;
+    let size = if ui.runtime.borrow().controller.screen().portrait {
+        slint::PhysicalSize::new(1080, 1920)
+    } else {
+        slint::PhysicalSize::new(1920, 1080)
+    };
+    ui.window.window().set_size(size);
+    ui.window.show().context("showing the kiosk UI")?;
+    ui.pump();
+    let doable = doable_items(&ui);
+    if doable.is_empty() {
+        anyhow::bail!("no demo item is doable with the configured devices");
+    }
+    let walker = JourneyWalker::new(&ui, &rig, Some(shots.to_path_buf()));
+    let mut journeys = Vec::new();
+    for code in &doable {
+        journeys.push(walker.walk(code, Language::Zh, false));
+    }
+    journeys.push(walker.walk(&doable[0], Language::En, false));
+    journeys.push(walker.walk(&doable[0], Language::Zh, true));
+    journeys.push(walker.walk(&doable[0], Language::En, true));
+    write_transcript(shots, &journeys).map_err(anyhow::Error::msg)?;
+    Ok(journeys)
+}
+
+/// Items shown on the home screen as available, in catalogue order.
+fn doable_items(ui: &KioskUi) -> Vec<String> {
+    let rt = ui.runtime.borrow();
+    let presence = rt.controller.presence();
+    rt.controller
+        .catalogue()
+        .availability(&presence)
+        .into_iter()
+        .filter(|a| a.available)
+        .map(|a| a.code)
+        .collect()
+}

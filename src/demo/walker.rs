@@ -1,0 +1,297 @@
+//! Walks citizen journeys through the real UI, tapping by accessible id as a finger would, and
+//! writes a PNG of every screen plus a transcript. Used by `kiosk --headless --shots DIR` and by
+//! the UI journey tests.
+
+use super::rig::DemoRig;
+use crate::Kiosk;
+use crate::ui::KioskUi;
+use crate::ui::driver::{is_shown, screenshot, tap};
+use kiosk_core::catalogue::{FieldType, Step};
+use kiosk_core::text::Language;
+use serde::Serialize;
+use slint::{ComponentHandle, Model};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How one journey went.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JourneyRecord {
+    pub item_code: String,
+    pub language: String,
+    pub elder_mode: bool,
+    /// Pages visited, in order.
+    pub screens: Vec<String>,
+    /// `completed`, or what went wrong.
+    pub outcome: String,
+    pub transaction_id: Option<String>,
+    pub centre_acknowledged: bool,
+    pub screenshots: Vec<String>,
+}
+
+impl JourneyRecord {
+    pub fn succeeded(&self) -> bool {
+        self.outcome == "completed" && self.centre_acknowledged
+    }
+}
+
+/// How long a page may take to move on by itself (card read, printing).
+const DEVICE_WAIT: Duration = Duration::from_secs(15);
+const MAX_STEPS: usize = 40;
+
+pub struct JourneyWalker<'a> {
+    ui: &'a KioskUi,
+    rig: &'a DemoRig,
+    shots: Option<PathBuf>,
+}
+
+impl<'a> JourneyWalker<'a> {
+    pub fn new(ui: &'a KioskUi, rig: &'a DemoRig, shots: Option<PathBuf>) -> Self {
+        Self { ui, rig, shots }
+    }
+
+    fn page(&self) -> String {
+        self.ui.window.global::<Kiosk>().get_page().to_string()
+    }
+
+    /// Pumps device results until the page is no longer `page` (or the busy flag drops).
+    fn wait_while(&self, page: &str, until_continue: bool) -> bool {
+        let deadline = Instant::now() + DEVICE_WAIT;
+        while Instant::now() < deadline {
+            self.ui.pump();
+            let k = self.ui.window.global::<Kiosk>();
+            if k.get_page() != page || (until_continue && k.get_can_continue()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        false
+    }
+
+    fn shot(&self, record: &mut JourneyRecord, name: &str) -> Result<(), String> {
+        let Some(dir) = &self.shots else { return Ok(()) };
+        let file = format!(
+            "{:02}-{}-{}{}-{name}.png",
+            record.screenshots.len() + 1,
+            record.item_code,
+            record.language,
+            if record.elder_mode { "-elder" } else { "" }
+        );
+        self.ui.refresh();
+        screenshot(&self.ui.window, &dir.join(&file))?;
+        record.screenshots.push(file);
+        Ok(())
+    }
+
+    fn tap(&self, id: &str) -> Result<(), String> {
+        tap(&self.ui.window, id)?;
+        self.ui.pump();
+        Ok(())
+    }
+
+    /// Walks one item from the home screen to goodbye and back home.
+    pub fn walk(&self, item_code: &str, language: Language, elder: bool) -> JourneyRecord {
+        let mut record = JourneyRecord {
+            item_code: item_code.to_string(),
+            language: match language {
+                Language::Zh => "zh".into(),
+                Language::En => "en".into(),
+            },
+            elder_mode: elder,
+            screens: Vec::new(),
+            outcome: String::new(),
+            transaction_id: None,
+            centre_acknowledged: false,
+            screenshots: Vec::new(),
+        };
+        match self.walk_inner(&mut record, language, elder) {
+            Ok(()) => record.outcome = "completed".into(),
+            Err(e) => {
+                record.outcome = e;
+                let _ = self.shot(&mut record, "failure");
+                let _ = tap(&self.ui.window, "btn-home");
+                self.ui.pump();
+            }
+        }
+        if let Some(id) = &record.transaction_id {
+            record.centre_acknowledged = self.centre_has(id);
+        }
+        record
+    }
+
+    fn walk_inner(&self, record: &mut JourneyRecord, language: Language, elder: bool) -> Result<(), String> {
+        self.ui.pump();
+        if self.page() != "home" {
+            return Err(format!("journey must start at home, not at {}", self.page()));
+        }
+        if self.ui.runtime.borrow().controller.language() != language {
+            self.tap("btn-lang")?;
+        }
+        let elder_now = self.ui.window.global::<crate::Settings>().get_elder();
+        if elder_now != elder {
+            self.tap("btn-elder")?;
+        }
+        record.screens.push("home".into());
+        self.shot(record, "home")?;
+        let tile = format!("item-{}", record.item_code);
+        if !is_shown(&self.ui.window, &tile) {
+            let department = self
+                .ui
+                .runtime
+                .borrow()
+                .controller
+                .catalogue()
+                .item(&record.item_code)
+                .map(|i| i.department.clone())
+                .unwrap_or_default();
+            self.tap(&format!("dept-{department}"))?;
+        }
+        self.tap(&tile)?;
+        self.rig.present_card_again();
+        for _ in 0..MAX_STEPS {
+            let page = self.page();
+            if record.screens.last() != Some(&page) {
+                record.screens.push(page.clone());
+            }
+            match page.as_str() {
+                "guide" => {
+                    self.shot(record, "guide")?;
+                    self.tap("btn-begin")?;
+                }
+                "identify" => {
+                    self.shot(record, "identify")?;
+                    if !self.wait_while("identify", false) {
+                        return Err("the ID card was not read in time".into());
+                    }
+                }
+                "consent" => {
+                    self.shot(record, "consent")?;
+                    self.tap("btn-consent-agree")?;
+                }
+                "form" => {
+                    self.fill_form()?;
+                    self.shot(record, "form")?;
+                    self.tap("btn-form-next")?;
+                    if self.page() == "form" {
+                        return Err("the form was not accepted".into());
+                    }
+                }
+                "notice" => {
+                    self.shot(record, "notice")?;
+                    self.tap("btn-continue")?;
+                }
+                "delivery" => {
+                    self.shot(record, "delivery")?;
+                    self.tap("option-0")?;
+                }
+                "confirm" => {
+                    self.shot(record, "confirm")?;
+                    self.tap("btn-confirm")?;
+                }
+                "processing" => {
+                    if !self.wait_while("processing", false) {
+                        return Err("processing did not finish".into());
+                    }
+                }
+                "receipt" => {
+                    if !self.wait_while("receipt", true) {
+                        return Err("the receipt was not printed in time".into());
+                    }
+                    self.shot(record, "receipt")?;
+                    let k = self.ui.window.global::<Kiosk>();
+                    if k.get_is_error() {
+                        return Err(format!("receipt failed: {}", k.get_detail()));
+                    }
+                    record.transaction_id = Some(k.get_transaction_id().to_string());
+                    self.tap("btn-continue")?;
+                }
+                "rate" => {
+                    self.shot(record, "rate")?;
+                    self.tap("rate-5")?;
+                }
+                "goodbye" => {
+                    self.shot(record, "goodbye")?;
+                    let id = self.ui.window.global::<Kiosk>().get_transaction_id().to_string();
+                    if !id.is_empty() {
+                        record.transaction_id = Some(id);
+                    }
+                    self.tap("btn-finish")?;
+                }
+                "home" => return Ok(()),
+                "message" => {
+                    let k = self.ui.window.global::<Kiosk>();
+                    return Err(format!("{}: {}", k.get_headline(), k.get_detail()));
+                }
+                other => return Err(format!("unexpected page {other}")),
+            }
+        }
+        Err("journey did not end".into())
+    }
+
+    /// Types a valid answer into every field, tapping each field and the keypad.
+    fn fill_form(&self) -> Result<(), String> {
+        let fields = self.ui.window.global::<Kiosk>().get_fields();
+        let specs = self.form_specs();
+        for field in fields.iter() {
+            let key = field.key.to_string();
+            let spec = specs.iter().find(|(k, ..)| *k == key);
+            self.tap(&format!("field-{key}"))?;
+            match spec.map(|(_, t, min, _)| (t, *min)) {
+                Some((FieldType::Choice, _)) => self.tap(&format!("choice-{key}-0"))?,
+                Some((FieldType::Phone, _)) => self.type_digits("13800138000")?,
+                Some((FieldType::Date, _)) => self.type_digits("20260115")?,
+                Some((FieldType::Digits, min)) => {
+                    let len = min.unwrap_or(4).max(1) as usize;
+                    self.type_digits(&"6".repeat(len))?
+                }
+                None => return Err(format!("field {key} is not in the catalogue")),
+            }
+        }
+        Ok(())
+    }
+
+    fn type_digits(&self, digits: &str) -> Result<(), String> {
+        for d in digits.chars() {
+            self.tap(&format!("key-{d}"))?;
+        }
+        Ok(())
+    }
+
+    /// Field key, type, min and max length of the current item's form fields.
+    fn form_specs(&self) -> Vec<(String, FieldType, Option<u32>, Option<u32>)> {
+        let rt = self.ui.runtime.borrow();
+        let Some(session) = rt.controller.session() else { return Vec::new() };
+        session
+            .item()
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Form(form) => Some(form.fields.clone()),
+                _ => None,
+            })
+            .flatten()
+            .map(|f| (f.key, f.field_type, f.min_len, f.max_len))
+            .collect()
+    }
+
+    /// Waits for the outbox to drain, then asks the centre whether it stored the transaction.
+    fn centre_has(&self, transaction_id: &str) -> bool {
+        self.ui
+            .runtime
+            .borrow()
+            .wait_for_outbox_drained(Duration::from_secs(20));
+        match self.rig.central_transactions() {
+            Ok(list) => list.iter().any(|t| t.transaction_id == transaction_id),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the centre's transactions");
+                false
+            }
+        }
+    }
+}
+
+/// Writes `transcript.json` into `dir`.
+pub fn write_transcript(dir: &Path, journeys: &[JourneyRecord]) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "journeys": journeys }))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("transcript.json"), text).map_err(|e| format!("transcript: {e}"))
+}

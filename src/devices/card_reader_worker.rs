@@ -1,0 +1,160 @@
+//! The ID-card reader's worker thread: polls for a card while a session waits for one, turns
+//! what it reads into a flow event (personal data stays in memory), and reconnects a reader
+//! that was unplugged.
+
+use super::{DeviceEvent, StatusBoard};
+use kiosk_core::catalogue::CardType;
+use kiosk_core::device::DeviceClass;
+use kiosk_core::flow::{Applicant, CardReadFailure, FlowEvent};
+use kiosk_drivers::idcard::{IdCardError, IdCardReader, ReaderTimeouts, ResidentIdentity, ValidUntil};
+use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
+use kiosk_protocol::wire::PersonalData;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Where the reader is and how often to look for a card.
+#[derive(Debug, Clone)]
+pub struct CardReaderSettings {
+    pub port: String,
+    pub baud: u32,
+    pub poll_interval: Duration,
+}
+
+enum Command {
+    StartReading,
+    StopReading,
+    Shutdown,
+}
+
+pub(crate) struct Handle {
+    commands: Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Handle {
+    pub(crate) fn start_reading(&self) {
+        let _ = self.commands.send(Command::StartReading);
+    }
+
+    pub(crate) fn stop_reading(&self) {
+        let _ = self.commands.send(Command::StopReading);
+    }
+
+    pub(crate) fn shutdown(mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+
+pub(crate) fn spawn(settings: CardReaderSettings, board: StatusBoard, events: Sender<DeviceEvent>) -> Handle {
+    let (tx, rx) = channel();
+    let thread = std::thread::Builder::new()
+        .name("id-card-reader".into())
+        .spawn(move || run(settings, rx, board, events))
+        .ok();
+    Handle {
+        commands: tx,
+        thread,
+    }
+}
+
+fn status(state: DeviceState, error: Option<String>) -> DeviceStatus {
+    let status = DeviceStatus::new(DriverClass::IdCardReader, state);
+    match error {
+        Some(e) => status.with_error(e),
+        None => status,
+    }
+}
+
+fn run(settings: CardReaderSettings, commands: Receiver<Command>, board: StatusBoard, events: Sender<DeviceEvent>) {
+    let class = DeviceClass::IdCardReader;
+    let mut reader: Option<IdCardReader> = None;
+    let mut last_attempt: Option<Instant> = None;
+    let mut reading = false;
+    // A failed read is reported once; the next report waits for the card to be taken away.
+    let mut failure_reported = false;
+    loop {
+        match commands.recv_timeout(settings.poll_interval) {
+            Ok(Command::StartReading) => {
+                reading = true;
+                failure_reported = false;
+            }
+            Ok(Command::StopReading) => reading = false,
+            Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if reader.is_none() && last_attempt.is_none_or(|t| t.elapsed() >= RECONNECT_EVERY) {
+            last_attempt = Some(Instant::now());
+            match IdCardReader::open(&settings.port, settings.baud, ReaderTimeouts::default()) {
+                Ok(r) => {
+                    reader = Some(r);
+                    board.update(class, status(DeviceState::Online, None), &events);
+                }
+                Err(e) => board.update(class, status(DeviceState::NoDevice, Some(e.to_string())), &events),
+            }
+        }
+        let Some(r) = reader.as_mut() else { continue };
+        if !reading {
+            continue;
+        }
+        match r.read_card() {
+            Ok(identity) => {
+                reading = false;
+                board.update(class, status(DeviceState::Online, None), &events);
+                let _ = events.send(DeviceEvent::Flow(FlowEvent::CardPresent));
+                let _ = events.send(DeviceEvent::Flow(card_event(identity)));
+            }
+            Err(IdCardError::NoCard) => failure_reported = false,
+            Err(e) if e.is_device_fault() => {
+                tracing::warn!(device = "id_card_reader", error = %e, "reader fault");
+                let state = if matches!(e, IdCardError::Disconnected(_) | IdCardError::Open { .. }) {
+                    reader = None;
+                    DeviceState::NoDevice
+                } else {
+                    DeviceState::HardwareError
+                };
+                board.update(class, status(state, Some(e.to_string())), &events);
+            }
+            Err(e) => {
+                board.update(class, status(DeviceState::Online, None), &events);
+                if !failure_reported {
+                    failure_reported = true;
+                    tracing::info!(device = "id_card_reader", error = %e, "card could not be read");
+                    let failure = match e {
+                        IdCardError::UnsupportedCardType(_) => CardReadFailure::Unsupported,
+                        _ => CardReadFailure::Unreadable,
+                    };
+                    let _ = events.send(DeviceEvent::Flow(FlowEvent::CardReadFailed(failure)));
+                }
+            }
+        }
+    }
+}
+
+/// Today's date as `YYYYMMDD` in China Standard Time.
+fn today_card_text() -> String {
+    let ms = super::super::app::clock::wall_clock_unix_ms() + 8 * 3_600_000;
+    kiosk_core::wall_clock::CivilTime::at(ms, 0).compact_date()
+}
+
+/// An expired card is refused; a valid one becomes the session's applicant.
+fn card_event(identity: ResidentIdentity) -> FlowEvent {
+    if let ValidUntil::Date(end) = identity.valid_until()
+        && end.card_text() < today_card_text()
+    {
+        return FlowEvent::CardReadFailed(CardReadFailure::Expired);
+    }
+    FlowEvent::CardRead(Applicant {
+        card_type: CardType::Resident,
+        personal: PersonalData {
+            name: identity.name().to_string(),
+            id_number: identity.id_number().to_string(),
+            address: identity.address().to_string(),
+        },
+    })
+}

@@ -1,0 +1,200 @@
+//! The device manager: owns the drivers, runs each on its own worker thread, and publishes
+//! results and status changes as [`DeviceEvent`]s for the controller. It reconnects devices that
+//! disappear and keeps the latest status of each for availability and the heartbeat.
+
+mod card_reader_worker;
+mod receipt_printer_worker;
+
+use kiosk_core::device::{DeviceClass, DevicePresence};
+use kiosk_core::flow::FlowEvent;
+use kiosk_drivers::status::{DeviceState, DeviceStatus, PaperLevel, StatusDetail};
+use kiosk_protocol::wire::DeviceReport;
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use card_reader_worker::CardReaderSettings;
+pub use receipt_printer_worker::PrinterSettings;
+
+/// What a device worker tells the controller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceEvent {
+    /// A result for the current session (card read, receipt printed, …).
+    Flow(FlowEvent),
+    /// A device became usable or unusable.
+    StatusChanged { class: DeviceClass, usable: bool },
+}
+
+/// Latest status per device class, shared by the workers and the manager.
+#[derive(Clone, Default)]
+pub(crate) struct StatusBoard {
+    inner: Arc<Mutex<BTreeMap<DeviceClass, DeviceStatus>>>,
+}
+
+impl StatusBoard {
+    /// Stores a status; sends `StatusChanged` when usability flipped.
+    pub(crate) fn update(&self, class: DeviceClass, status: DeviceStatus, events: &Sender<DeviceEvent>) {
+        let Ok(mut map) = self.inner.lock() else { return };
+        let was_usable = map.get(&class).map(DeviceStatus::is_usable);
+        let usable = status.is_usable();
+        if map.get(&class) != Some(&status) {
+            tracing::info!(
+                device = class.as_str(),
+                state = status.state.as_str(),
+                error = status.last_error.as_deref().unwrap_or(""),
+                "device status"
+            );
+        }
+        map.insert(class, status);
+        if was_usable != Some(usable) {
+            let _ = events.send(DeviceEvent::StatusChanged { class, usable });
+        }
+    }
+
+    fn snapshot(&self) -> BTreeMap<DeviceClass, DeviceStatus> {
+        self.inner.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+/// Which devices this kiosk has and where they are.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceSettings {
+    pub card_reader: Option<CardReaderSettings>,
+    pub receipt_printer: Option<PrinterSettings>,
+}
+
+pub struct DeviceManager {
+    events: Receiver<DeviceEvent>,
+    board: StatusBoard,
+    present: Vec<DeviceClass>,
+    card_reader: Option<card_reader_worker::Handle>,
+    printer: Option<receipt_printer_worker::Handle>,
+}
+
+impl DeviceManager {
+    /// Starts a worker per configured device. A device that cannot be opened is reported
+    /// `no_device` and retried in the background; the kiosk still starts.
+    pub fn start(settings: DeviceSettings) -> Self {
+        let (tx, rx) = channel();
+        let board = StatusBoard::default();
+        let mut present = Vec::new();
+        let card_reader = settings.card_reader.map(|s| {
+            present.push(DeviceClass::IdCardReader);
+            card_reader_worker::spawn(s, board.clone(), tx.clone())
+        });
+        let printer = settings.receipt_printer.map(|s| {
+            present.push(DeviceClass::ReceiptPrinter);
+            receipt_printer_worker::spawn(s, board.clone(), tx.clone())
+        });
+        Self {
+            events: rx,
+            board,
+            present,
+            card_reader,
+            printer,
+        }
+    }
+
+    /// Waits until every device has reported a first status (at most `timeout`).
+    pub fn wait_until_started(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            let board = self.board.snapshot();
+            if self.present.iter().all(|c| board.contains_key(c)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn try_next_event(&self) -> Option<DeviceEvent> {
+        self.events.try_recv().ok()
+    }
+
+    pub fn start_card_reading(&self) {
+        if let Some(reader) = &self.card_reader {
+            reader.start_reading();
+        }
+    }
+
+    pub fn stop_card_reading(&self) {
+        if let Some(reader) = &self.card_reader {
+            reader.stop_reading();
+        }
+    }
+
+    /// Prints a receipt; the result arrives as `ReceiptPrinted` / `ReceiptFailed`.
+    pub fn print_receipt(&self, bytes: Vec<u8>) {
+        match &self.printer {
+            Some(printer) => printer.print(bytes),
+            None => tracing::warn!("receipt requested but this kiosk has no receipt printer"),
+        }
+    }
+
+    /// Which classes are present and which are usable now.
+    pub fn presence(&self) -> DevicePresence {
+        let mut presence = DevicePresence::with_present(self.present.iter().copied());
+        let board = self.board.snapshot();
+        for class in &self.present {
+            let usable = board.get(class).is_some_and(DeviceStatus::is_usable);
+            presence.set_faulty(*class, !usable);
+        }
+        presence
+    }
+
+    /// The latest status of each device.
+    pub fn statuses(&self) -> BTreeMap<DeviceClass, DeviceStatus> {
+        self.board.snapshot()
+    }
+
+    /// The devices' status as the heartbeat reports it.
+    pub fn reports(&self) -> Vec<DeviceReport> {
+        let board = self.board.snapshot();
+        self.present
+            .iter()
+            .map(|class| {
+                let status = board.get(class);
+                DeviceReport {
+                    class: class.as_str().to_string(),
+                    state: status
+                        .map(|s| s.state.as_str())
+                        .unwrap_or(DeviceState::Starting.as_str())
+                        .to_string(),
+                    detail: status.and_then(|s| detail_name(&s.detail)),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The class detail worth reporting, as one snake_case word (`paper_low`, `cover_open`, …).
+fn detail_name(detail: &StatusDetail) -> Option<String> {
+    match detail {
+        StatusDetail::Printer {
+            cutter_error: true, ..
+        } => Some("cutter_error".into()),
+        StatusDetail::Printer {
+            cover_open: true, ..
+        } => Some("cover_open".into()),
+        StatusDetail::Printer { paper, .. } => match paper {
+            PaperLevel::Full => None,
+            PaperLevel::Low => Some("paper_low".into()),
+            PaperLevel::Out => Some("paper_out".into()),
+            PaperLevel::Jammed => Some("paper_jammed".into()),
+            PaperLevel::Unknown => Some("paper_unknown".into()),
+        },
+        _ => None,
+    }
+}
+
+impl Drop for DeviceManager {
+    fn drop(&mut self) {
+        if let Some(reader) = self.card_reader.take() {
+            reader.shutdown();
+        }
+        if let Some(printer) = self.printer.take() {
+            printer.shutdown();
+        }
+    }
+}

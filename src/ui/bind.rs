@@ -1,0 +1,108 @@
+//! Connects the Slint window to the controller: every `Kiosk` callback becomes a [`UiAction`],
+//! and the screen is redrawn from the controller's model when it changed.
+
+use super::adapter::render;
+use super::model::ScreenModel;
+use crate::app::{KioskRuntime, UiAction};
+use crate::{AppWindow, Kiosk};
+use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The kiosk window and the runtime behind it.
+pub struct KioskUi {
+    pub window: AppWindow,
+    pub runtime: Rc<RefCell<KioskRuntime>>,
+    shown: Rc<RefCell<Option<(ScreenModel, usize)>>>,
+}
+
+impl KioskUi {
+    pub fn new(runtime: KioskRuntime) -> Result<Self, slint::PlatformError> {
+        let window = AppWindow::new()?;
+        let ui = Self {
+            window,
+            runtime: Rc::new(RefCell::new(runtime)),
+            shown: Rc::new(RefCell::new(None)),
+        };
+        ui.bind_callbacks();
+        ui.refresh();
+        Ok(ui)
+    }
+
+    /// Handles a tap as if it came from the screen.
+    pub fn act(&self, action: UiAction) {
+        act(&self.runtime, &self.window.as_weak(), &self.shown, action);
+    }
+
+    /// Delivers device results, checks countdowns, redraws if something changed.
+    pub fn pump(&self) {
+        self.runtime.borrow_mut().controller.pump();
+        self.refresh();
+    }
+
+    /// Redraws if the screen model changed.
+    pub fn refresh(&self) {
+        refresh(&self.runtime, &self.window, &self.shown);
+    }
+
+    fn bind_callbacks(&self) {
+        let k = self.window.global::<Kiosk>();
+        macro_rules! on {
+            ($setter:ident, |$($arg:ident : $ty:ty),*| $action:expr) => {{
+                let runtime = Rc::clone(&self.runtime);
+                let window = self.window.as_weak();
+                let shown = Rc::clone(&self.shown);
+                k.$setter(move |$($arg: $ty),*| act(&runtime, &window, &shown, $action));
+            }};
+        }
+        on!(on_open_item, |code: slint::SharedString| UiAction::OpenItem(code.to_string()));
+        on!(on_select_department, |code: slint::SharedString| UiAction::SelectDepartment(code.to_string()));
+        on!(on_begin, | | UiAction::Begin);
+        on!(on_consent, |agree: bool| UiAction::Consent(agree));
+        on!(on_select_field, |index: i32| UiAction::SelectField(index.max(0) as usize));
+        on!(on_key, |key: slint::SharedString| UiAction::Key(key.to_string()));
+        on!(on_choose, |key: slint::SharedString, label: slint::SharedString| UiAction::Choose {
+            key: key.to_string(),
+            label: label.to_string()
+        });
+        on!(on_submit_form, | | UiAction::SubmitForm);
+        on!(on_confirm, | | UiAction::Confirm);
+        on!(on_back, | | UiAction::Back);
+        on!(on_rate, |level: i32| UiAction::Rate(level.clamp(0, 5) as u8));
+        on!(on_skip_rating, | | UiAction::SkipRating);
+        on!(on_continue_on, | | UiAction::Continue);
+        on!(on_choose_option, |index: i32| UiAction::ChooseOption(index.max(0) as usize));
+        on!(on_retry, | | UiAction::Retry);
+        on!(on_go_home, | | UiAction::GoHome);
+        on!(on_cancel, | | UiAction::Cancel);
+        on!(on_toggle_language, | | UiAction::ToggleLanguage);
+        on!(on_toggle_elder, | | UiAction::ToggleElder);
+        on!(on_activity, | | UiAction::Activity);
+    }
+}
+
+type Shown = Rc<RefCell<Option<(ScreenModel, usize)>>>;
+
+fn act(runtime: &Rc<RefCell<KioskRuntime>>, window: &slint::Weak<AppWindow>, shown: &Shown, action: UiAction) {
+    if let Ok(mut rt) = runtime.try_borrow_mut() {
+        rt.controller.on_action(action);
+    } else {
+        tracing::warn!(?action, "tap ignored while the kiosk is busy");
+        return;
+    }
+    if let Some(window) = window.upgrade() {
+        refresh(runtime, &window, shown);
+    }
+}
+
+fn refresh(runtime: &Rc<RefCell<KioskRuntime>>, window: &AppWindow, shown: &Shown) {
+    let Ok(rt) = runtime.try_borrow() else { return };
+    let screen = rt.controller.screen();
+    let active = rt.controller.active_field();
+    drop(rt);
+    let mut last = shown.borrow_mut();
+    if last.as_ref() != Some(&(screen.clone(), active)) {
+        render(window, &screen, active);
+        *last = Some((screen, active));
+    }
+}
