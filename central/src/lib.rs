@@ -1,1 +1,42 @@
+//! `kiosk-central`: the central service of the e政务 kiosk fleet (DESIGN §7, §8).
+//!
+//! It receives kiosks' outbox batches (transactions, ratings, faults, …) and heartbeats over
+//! HTTP, stores them durably in SQLite behind the [`CentralStorage`] interface, and lists the
+//! received transactions (masked) for the central office.
+//!
+//! ```no_run
+//! # fn demo() -> anyhow::Result<()> {
+//! use kiosk_central::{CentralConfig, KioskCredential, spawn_in_thread};
+//! let central = spawn_in_thread(CentralConfig {
+//!     database_path: "/var/lib/kiosk-central/central.db".into(),
+//!     listen: "127.0.0.1:0".parse()?,
+//!     kiosks: vec![KioskCredential { kiosk_id: "kiosk-001".into(), token: "demo-token".into() }],
+//!     admin_token: "admin-token".into(),
+//!     sealing_key_path: "/var/lib/kiosk-central/central.key".into(),
+//! })?;
+//! println!("central service at {}", central.url());
+//! central.shutdown();
+//! # Ok(()) }
+//! ```
 
+mod api;
+pub mod clock;
+pub mod config;
+mod server;
+pub mod storage;
+pub mod validation;
+
+pub use api::MAX_BODY_BYTES;
+pub use config::{CentralConfig, ConfigError, KioskCredential};
+pub use server::{
+    CentralThread, OFFLINE_AFTER, RunningCentral, StartError, spawn, spawn_in_thread,
+};
+pub use storage::sqlite::SqliteStore;
+pub use storage::{
+    CentralStorage, Connectivity, IngestSummary, KioskState, KioskTransition, StorageError,
+    TransitionSubject,
+};
+
+/// The store the service runs on by default: SQLite. Open it beside a running service (or after
+/// one stopped) to inspect what was received.
+pub type CentralStore = SqliteStore;

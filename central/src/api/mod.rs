@@ -1,0 +1,130 @@
+//! The HTTP interface: the kiosk API (outbox, heartbeat), the admin read API and `/healthz`.
+
+mod auth;
+mod heartbeat;
+mod outbox;
+mod transactions;
+
+pub use auth::Credentials;
+
+use crate::storage::{CentralStorage, StorageError};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kiosk_protocol::SealingKey;
+use kiosk_protocol::wire::{ErrorBody, paths};
+use std::sync::Arc;
+
+/// Largest request body accepted (an outbox batch of a few hundred events fits easily).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn CentralStorage>,
+    pub sealing_key: Arc<SealingKey>,
+    pub credentials: Arc<Credentials>,
+}
+
+/// The service's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(paths::OUTBOX, post(outbox::receive_batch))
+        .route(paths::HEARTBEAT, post(heartbeat::receive_heartbeat))
+        .route(paths::TRANSACTIONS, get(transactions::list_transactions))
+        .route("/healthz", get(health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// A non-2xx answer: a status and an [`ErrorBody`]. Messages never hold personal data.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The store failed: details go to the log, the caller learns only that it may retry.
+    fn storage(operation: &str, error: &StorageError) -> Self {
+        tracing::error!(operation, %error, "central store failed");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the central store is unavailable; retry later",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            axum::Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Runs a store operation on the blocking pool (the store's methods block).
+async fn with_store<T, F>(state: &AppState, operation: &'static str, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn CentralStorage) -> Result<T, StorageError> + Send + 'static,
+{
+    let store = Arc::clone(&state.store);
+    match tokio::task::spawn_blocking(move || work(store.as_ref())).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(ApiError::storage(operation, &error)),
+        Err(join_error) => {
+            tracing::error!(operation, %join_error, "store task did not finish");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error; retry later",
+            ))
+        }
+    }
+}
+
+/// Turns a body that could not be read (too large, connection dropped) into an [`ApiError`].
+fn body_error(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            status,
+            format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    } else {
+        ApiError::new(status, "request body could not be read")
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    with_store(&state, "health check", |store| store.check_health()).await?;
+    Ok(axum::Json(serde_json::json!({ "status": "ok" })))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such endpoint")
+}

@@ -1,0 +1,144 @@
+//! `kiosk-central` command line: `kiosk-central serve --db PATH --listen ADDR --kiosk ID=TOKEN …`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kiosk_central::{CentralConfig, KioskCredential};
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kiosk-central",
+    version,
+    about = "Central service of the e政务 kiosk fleet"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the kiosk API (outbox, heartbeat) and the admin read API.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// SQLite database file (created when missing).
+    #[arg(long, value_name = "PATH")]
+    db: PathBuf,
+    /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A kiosk and its bearer token; repeat for every kiosk.
+    #[arg(long = "kiosk", value_name = "ID=TOKEN", value_parser = parse_kiosk, required = true)]
+    kiosks: Vec<KioskCredential>,
+    /// Bearer token for the admin read API.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "KIOSK_CENTRAL_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: String,
+    /// Key file for personal data at rest (64 hex characters; created when missing).
+    #[arg(long, value_name = "PATH")]
+    key_file: PathBuf,
+}
+
+fn parse_kiosk(text: &str) -> Result<KioskCredential, String> {
+    text.parse()
+        .map_err(|e: kiosk_central::ConfigError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("kiosk-central: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = CentralConfig {
+        database_path: args.db,
+        listen: args.listen,
+        kiosks: args.kiosks,
+        admin_token: args.admin_token,
+        sealing_key_path: args.key_file,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        // Listen for stop signals before the service announces itself, so that a SIGTERM sent
+        // as soon as it is up stops it cleanly instead of killing it.
+        let stop_signal = StopSignal::install()?;
+        let central = kiosk_central::spawn(config).await?;
+        stop_signal.wait().await?;
+        tracing::info!("stop signal received; shutting down");
+        central.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C or, on Unix, SIGTERM (what systemd sends).
+struct StopSignal {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> anyhow::Result<()> {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")
+    }
+}

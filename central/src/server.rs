@@ -1,0 +1,233 @@
+//! Starting and stopping the service: inside the caller's tokio runtime ([`spawn`]) or on a
+//! thread with its own runtime ([`spawn_in_thread`]) for callers that are not async.
+
+use crate::api::{AppState, Credentials, router};
+use crate::clock::ServerTime;
+use crate::config::{CentralConfig, ConfigError};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::{CentralStorage, StorageError};
+use kiosk_protocol::{SealingError, SealingKey};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A kiosk silent for this long (three missed heartbeats) is marked offline.
+pub const OFFLINE_AFTER: Duration = Duration::from_secs(90);
+
+/// How often the offline sweep runs.
+const OFFLINE_SWEEP_EVERY: Duration = Duration::from_secs(15);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("sealing key: {0}")]
+    SealingKey(#[from] SealingError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("cannot start the service thread: {0}")]
+    Thread(String),
+}
+
+/// The service running in the caller's tokio runtime. Dropping it stops the service without
+/// waiting; [`RunningCentral::shutdown`] waits for requests in flight.
+pub struct RunningCentral {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl RunningCentral {
+    /// The address actually bound (the real port when the configuration asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and waits for the server.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        if let Err(error) = self.server.await {
+            tracing::error!(%error, "central server task ended abnormally");
+        }
+        tracing::info!(addr = %self.addr, "central service stopped");
+    }
+}
+
+/// Opens the store and the sealing key, binds the listener and starts serving in a tokio task.
+pub async fn spawn(config: CentralConfig) -> anyhow::Result<RunningCentral> {
+    Ok(start(config).await?)
+}
+
+async fn start(config: CentralConfig) -> Result<RunningCentral, StartError> {
+    config.validate()?;
+    let database_path = config.database_path.clone();
+    let key_path = config.sealing_key_path.clone();
+    let (store, sealing_key) = tokio::task::spawn_blocking(move || {
+        let store = SqliteStore::open(&database_path)?;
+        let key = SealingKey::load_or_create(&key_path)?;
+        Ok::<_, StartError>((store, key))
+    })
+    .await
+    .map_err(|e| StartError::Thread(e.to_string()))??;
+    let store: Arc<dyn CentralStorage> = Arc::new(store);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: config.listen,
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen {
+        addr: config.listen,
+        reason: e.to_string(),
+    })?;
+
+    let state = AppState {
+        store: Arc::clone(&store),
+        sealing_key: Arc::new(sealing_key),
+        credentials: Arc::new(Credentials::new(config.kiosks, config.admin_token)),
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let sweeper = tokio::spawn(sweep_offline_kiosks(store));
+        // Dropping the RunningCentral drops the sender, which stops the server too.
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "central server failed");
+        }
+        sweeper.abort();
+    });
+    tracing::info!(
+        %addr,
+        database = %config.database_path.display(),
+        "central service listening"
+    );
+    Ok(RunningCentral { addr, stop, server })
+}
+
+/// Marks kiosks offline once they miss three heartbeats (DESIGN §8: offline detection from
+/// missed heartbeats, never from connection state).
+async fn sweep_offline_kiosks(store: Arc<dyn CentralStorage>) {
+    let mut ticks = tokio::time::interval(OFFLINE_SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let store = Arc::clone(&store);
+        let swept = tokio::task::spawn_blocking(move || {
+            let now = ServerTime::now();
+            let limit = i64::try_from(OFFLINE_AFTER.as_millis()).unwrap_or(i64::MAX);
+            let silent_since = ServerTime::from_unix_ms(now.unix_ms.saturating_sub(limit));
+            store.mark_silent_kiosks_offline(&silent_since, &now)
+        })
+        .await;
+        match swept {
+            Ok(Ok(transitions)) => {
+                for t in transitions {
+                    tracing::warn!(kiosk_id = %t.kiosk_id, "kiosk missed its heartbeats; offline");
+                }
+            }
+            Ok(Err(error)) => tracing::error!(%error, "offline sweep failed"),
+            Err(error) => tracing::error!(%error, "offline sweep task failed"),
+        }
+    }
+}
+
+/// The service running on its own thread and tokio runtime.
+pub struct CentralThread {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CentralThread {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the base URL kiosks are configured with.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the service and waits for its thread to end.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("central service thread panicked");
+        }
+    }
+}
+
+impl Drop for CentralThread {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// Starts the service on a new thread with its own tokio runtime; returns once it listens.
+pub fn spawn_in_thread(config: CentralConfig) -> anyhow::Result<CentralThread> {
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("kiosk-central".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("kiosk-central-worker")
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = started_tx.send(Err(StartError::Thread(error.to_string())));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match start(config).await {
+                    Ok(running) => {
+                        let _ = started_tx.send(Ok(running.addr()));
+                        let _ = stopped.await;
+                        running.shutdown().await;
+                    }
+                    Err(error) => {
+                        let _ = started_tx.send(Err(error));
+                    }
+                }
+            });
+        })
+        .map_err(|e| StartError::Thread(e.to_string()))?;
+    match started_rx.recv() {
+        Ok(Ok(addr)) => Ok(CentralThread {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }),
+        Ok(Err(error)) => {
+            let _ = thread.join();
+            Err(error.into())
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(StartError::Thread("the service thread ended before it started".into()).into())
+        }
+    }
+}

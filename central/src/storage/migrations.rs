@@ -1,0 +1,215 @@
+//! Numbered schema migrations of the SQLite engine.
+//!
+//! `schema_version` holds one row per applied migration. A migration is applied in its own
+//! transaction together with its row, so a crash leaves the schema at a whole version. Never edit
+//! a released migration: add the next number.
+
+use super::StorageError;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// One schema step.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. The last one's number is the schema version this program writes.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "events, transactions, ratings, kiosk state",
+    sql: r#"
+CREATE TABLE received_events (
+    id               INTEGER PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    idempotency_key  TEXT    NOT NULL,
+    seq              INTEGER NOT NULL,
+    kind             TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,     -- JSON, masked values only
+    sealed_personal  BLOB,                 -- personal data sealed with the centre's key
+    created_at       TEXT    NOT NULL,     -- kiosk clock
+    received_at      TEXT    NOT NULL,     -- server clock
+    UNIQUE (kiosk_id, idempotency_key)
+);
+CREATE INDEX received_events_by_kiosk_seq ON received_events (kiosk_id, seq);
+
+CREATE TABLE rejected_events (
+    id               INTEGER PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    seq              INTEGER NOT NULL,
+    idempotency_key  TEXT    NOT NULL,
+    reason           TEXT    NOT NULL,
+    received_at      TEXT    NOT NULL
+);
+CREATE INDEX rejected_events_by_kiosk ON rejected_events (kiosk_id, seq);
+
+CREATE TABLE transactions (
+    id                 INTEGER PRIMARY KEY,
+    kiosk_id           TEXT    NOT NULL,
+    transaction_id     TEXT    NOT NULL,
+    idempotency_key    TEXT    NOT NULL,
+    item_code          TEXT    NOT NULL,
+    item_name          TEXT    NOT NULL,
+    department         TEXT    NOT NULL,
+    outcome            TEXT    NOT NULL,
+    masked_name        TEXT,
+    masked_id_number   TEXT,
+    started_at         TEXT    NOT NULL,
+    finished_at        TEXT    NOT NULL,
+    catalogue_version  INTEGER NOT NULL,
+    received_at        TEXT    NOT NULL,
+    UNIQUE (kiosk_id, transaction_id)
+);
+
+CREATE TABLE ratings (
+    id               INTEGER PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    transaction_id   TEXT    NOT NULL,
+    idempotency_key  TEXT    NOT NULL,
+    item_code        TEXT    NOT NULL,
+    rating           INTEGER,              -- NULL: the citizen skipped rating
+    rated_at         TEXT    NOT NULL,
+    received_at      TEXT    NOT NULL,
+    UNIQUE (kiosk_id, transaction_id)
+);
+
+CREATE TABLE kiosk_ack_cursor (
+    kiosk_id    TEXT    PRIMARY KEY,
+    acked_seq   INTEGER NOT NULL,
+    updated_at  TEXT    NOT NULL
+);
+
+CREATE TABLE kiosk_state (
+    kiosk_id             TEXT    PRIMARY KEY,
+    connectivity         TEXT    NOT NULL,
+    heartbeat_seq        INTEGER NOT NULL,
+    sent_at              TEXT    NOT NULL,
+    software_version     TEXT    NOT NULL,
+    catalogue_version    INTEGER NOT NULL,
+    devices              TEXT    NOT NULL,  -- JSON array of DeviceReport
+    items_offered        INTEGER NOT NULL,
+    items_available      INTEGER NOT NULL,
+    unavailable_items    TEXT    NOT NULL,  -- JSON array of item codes
+    outbox_depth         INTEGER NOT NULL,
+    oldest_unsent_age_s  INTEGER,
+    dead_letter_count    INTEGER NOT NULL,
+    last_seen            TEXT    NOT NULL,
+    last_seen_unix_ms    INTEGER NOT NULL
+);
+CREATE INDEX kiosk_state_by_last_seen ON kiosk_state (connectivity, last_seen_unix_ms);
+
+CREATE TABLE kiosk_transitions (
+    id            INTEGER PRIMARY KEY,
+    kiosk_id      TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    subject_kind  TEXT NOT NULL,            -- 'connectivity' or 'device'
+    subject       TEXT NOT NULL,            -- 'kiosk' or the device class
+    from_state    TEXT,
+    from_detail   TEXT,
+    to_state      TEXT NOT NULL,
+    to_detail     TEXT
+);
+CREATE INDEX kiosk_transitions_by_kiosk ON kiosk_transitions (kiosk_id, id);
+"#,
+}];
+
+/// The schema version this program writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the database up to [`latest_version`]; refuses a database written by a newer program.
+pub fn migrate(conn: &mut Connection) -> Result<i64, StorageError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+             version     INTEGER PRIMARY KEY,
+             name        TEXT NOT NULL,
+             applied_at  TEXT NOT NULL
+         );",
+    )
+    .map_err(|e| StorageError::Engine {
+        operation: "create schema_version",
+        reason: e.to_string(),
+    })?;
+    let current = current_version(conn)?;
+    let known = latest_version();
+    if current > known {
+        return Err(StorageError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        apply(conn, migration).map_err(|e| StorageError::Migration {
+            version: migration.version,
+            name: migration.name,
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(known)
+}
+
+/// The highest applied migration; 0 for a new database.
+pub fn current_version(conn: &Connection) -> Result<i64, StorageError> {
+    conn.query_row("SELECT MAX(version) FROM schema_version", [], |row| {
+        row.get::<_, Option<i64>>(0)
+    })
+    .optional()
+    .map(|v| v.flatten().unwrap_or(0))
+    .map_err(|e| StorageError::Engine {
+        operation: "read schema_version",
+        reason: e.to_string(),
+    })
+}
+
+fn apply(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(migration.sql)?;
+    tx.execute(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)",
+        params![
+            migration.version,
+            migration.name,
+            crate::clock::ServerTime::now().rfc3339
+        ],
+    )?;
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_numbered_from_one_without_gaps() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1, "{}", migration.name);
+        }
+    }
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        assert_eq!(migrate(&mut conn).expect("first"), latest_version());
+        assert_eq!(migrate(&mut conn).expect("second"), latest_version());
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, latest_version());
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("in-memory db");
+        migrate(&mut conn).expect("migrate");
+        conn.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, 'future', 'now')",
+            [latest_version() + 1],
+        )
+        .expect("insert");
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(StorageError::SchemaTooNew { .. })
+        ));
+    }
+}

@@ -1,0 +1,846 @@
+//! The embedded SQLite engine of the central store: WAL, `synchronous=FULL`, one connection
+//! behind a mutex (SQLite has a single writer anyway; a city's load is a few writes a second).
+
+use super::migrations;
+use super::{
+    AcceptedEvent, CentralStorage, CheckedBatch, Connectivity, EventProjection, IngestSummary,
+    KioskState, KioskTransition, RatingRow, StorageError, TransactionRow, TransitionSubject,
+};
+use crate::clock::ServerTime;
+use kiosk_protocol::SealedBytes;
+use kiosk_protocol::wire::{DeviceReport, Heartbeat, TransactionListing, TransactionOutcome};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The central store on a SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Turns an engine error into a [`StorageError`] naming what was being done.
+fn engine(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StorageError {
+    move |e| StorageError::Engine {
+        operation,
+        reason: e.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let open_error = |reason: String| StorageError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| open_error(e.to_string()))?;
+        let journal_mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| open_error(e.to_string()))?;
+        if !journal_mode.eq_ignore_ascii_case("wal") {
+            return Err(open_error(format!(
+                "journal mode is {journal_mode}, WAL is required"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| open_error(e.to_string()))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| open_error(e.to_string()))?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The applied schema version.
+    pub fn schema_version(&self) -> Result<i64, StorageError> {
+        migrations::current_version(&self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (an open transaction
+        // is rolled back when dropped), so a poisoned lock is safe to keep using.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// See [`CentralStorage::count_events`].
+    pub fn count_events(&self, kiosk_id: &str) -> Result<u64, StorageError> {
+        self.count(
+            "SELECT COUNT(*) FROM received_events WHERE kiosk_id = ?1",
+            kiosk_id,
+        )
+    }
+
+    /// See [`CentralStorage::count_rejected_events`].
+    pub fn count_rejected_events(&self, kiosk_id: &str) -> Result<u64, StorageError> {
+        self.count(
+            "SELECT COUNT(*) FROM rejected_events WHERE kiosk_id = ?1",
+            kiosk_id,
+        )
+    }
+
+    fn count(&self, sql: &str, kiosk_id: &str) -> Result<u64, StorageError> {
+        let n: i64 = self
+            .lock()
+            .query_row(sql, [kiosk_id], |row| row.get(0))
+            .map_err(engine("count"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// See [`CentralStorage::transactions`].
+    pub fn transactions(&self) -> Result<Vec<TransactionListing>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.kiosk_id, t.idempotency_key, t.transaction_id, t.item_code, t.outcome,
+                        t.masked_name, t.masked_id_number, r.rating, t.finished_at, t.received_at
+                   FROM transactions t
+                   LEFT JOIN ratings r
+                     ON r.kiosk_id = t.kiosk_id AND r.transaction_id = t.transaction_id
+                  ORDER BY t.id",
+            )
+            .map_err(engine("list transactions"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(StoredListing {
+                    kiosk_id: row.get(0)?,
+                    idempotency_key: row.get(1)?,
+                    transaction_id: row.get(2)?,
+                    item_code: row.get(3)?,
+                    outcome: row.get(4)?,
+                    masked_name: row.get(5)?,
+                    masked_id_number: row.get(6)?,
+                    rating: row.get(7)?,
+                    finished_at: row.get(8)?,
+                    received_at: row.get(9)?,
+                })
+            })
+            .map_err(engine("list transactions"))?;
+        let mut listings = Vec::new();
+        for row in rows {
+            listings.push(row.map_err(engine("list transactions"))?.into_listing()?);
+        }
+        Ok(listings)
+    }
+
+    /// See [`CentralStorage::acked_seq`].
+    pub fn acked_seq(&self, kiosk_id: &str) -> Result<Option<i64>, StorageError> {
+        self.lock()
+            .query_row(
+                "SELECT acked_seq FROM kiosk_ack_cursor WHERE kiosk_id = ?1",
+                [kiosk_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(engine("read ack cursor"))
+    }
+
+    /// See [`CentralStorage::kiosk_state`].
+    pub fn kiosk_state(&self, kiosk_id: &str) -> Result<Option<KioskState>, StorageError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
+                        devices, items_offered, items_available, unavailable_items, outbox_depth,
+                        oldest_unsent_age_s, dead_letter_count, last_seen
+                   FROM kiosk_state WHERE kiosk_id = ?1",
+                [kiosk_id],
+                |row| {
+                    Ok(StoredKioskState {
+                        connectivity: row.get(0)?,
+                        heartbeat_seq: row.get(1)?,
+                        sent_at: row.get(2)?,
+                        software_version: row.get(3)?,
+                        catalogue_version: row.get(4)?,
+                        devices: row.get(5)?,
+                        items_offered: row.get(6)?,
+                        items_available: row.get(7)?,
+                        unavailable_items: row.get(8)?,
+                        outbox_depth: row.get(9)?,
+                        oldest_unsent_age_s: row.get(10)?,
+                        dead_letter_count: row.get(11)?,
+                        last_seen: row.get(12)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(engine("read kiosk state"))?;
+        row.map(|stored| stored.into_state(kiosk_id)).transpose()
+    }
+
+    /// See [`CentralStorage::kiosk_transitions`].
+    pub fn kiosk_transitions(&self, kiosk_id: &str) -> Result<Vec<KioskTransition>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT at, subject_kind, subject, from_state, from_detail, to_state, to_detail
+                   FROM kiosk_transitions WHERE kiosk_id = ?1 ORDER BY id",
+            )
+            .map_err(engine("list transitions"))?;
+        let rows = stmt
+            .query_map([kiosk_id], |row| {
+                let subject_kind: String = row.get(1)?;
+                let subject: String = row.get(2)?;
+                Ok(KioskTransition {
+                    kiosk_id: kiosk_id.to_string(),
+                    at: row.get(0)?,
+                    subject: if subject_kind == "device" {
+                        TransitionSubject::Device(subject)
+                    } else {
+                        TransitionSubject::Connectivity
+                    },
+                    from_state: row.get(3)?,
+                    from_detail: row.get(4)?,
+                    to_state: row.get(5)?,
+                    to_detail: row.get(6)?,
+                })
+            })
+            .map_err(engine("list transitions"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(engine("list transitions"))
+    }
+
+    /// See [`CentralStorage::sealed_personal_data`].
+    pub fn sealed_personal_data(
+        &self,
+        kiosk_id: &str,
+        idempotency_key: Uuid,
+    ) -> Result<Option<SealedBytes>, StorageError> {
+        self.lock()
+            .query_row(
+                "SELECT sealed_personal FROM received_events
+                  WHERE kiosk_id = ?1 AND idempotency_key = ?2",
+                params![kiosk_id, idempotency_key.to_string()],
+                |row| row.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(engine("read sealed personal data"))
+    }
+}
+
+impl CentralStorage for SqliteStore {
+    fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(engine("begin batch"))?;
+        let mut stored = 0u32;
+        let mut duplicates = 0u32;
+        for event in &batch.accepted {
+            if insert_event(&tx, &batch.kiosk_id, &batch.received_at, event)? {
+                stored += 1;
+                insert_projection(&tx, &batch.kiosk_id, &batch.received_at, event)?;
+            } else {
+                duplicates += 1;
+            }
+        }
+        for rejected in &batch.rejected {
+            tx.execute(
+                "INSERT INTO rejected_events (kiosk_id, seq, idempotency_key, reason, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    batch.kiosk_id,
+                    rejected.seq,
+                    rejected.idempotency_key.to_string(),
+                    rejected.reason,
+                    batch.received_at.rfc3339
+                ],
+            )
+            .map_err(engine("record rejected event"))?;
+        }
+        tx.execute(
+            "INSERT INTO kiosk_ack_cursor (kiosk_id, acked_seq, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kiosk_id) DO UPDATE
+                SET acked_seq = MAX(acked_seq, excluded.acked_seq),
+                    updated_at = excluded.updated_at",
+            params![
+                batch.kiosk_id,
+                batch.highest_seq.max(0),
+                batch.received_at.rfc3339
+            ],
+        )
+        .map_err(engine("advance ack cursor"))?;
+        let kiosk_cursor: i64 = tx
+            .query_row(
+                "SELECT acked_seq FROM kiosk_ack_cursor WHERE kiosk_id = ?1",
+                [&batch.kiosk_id],
+                |row| row.get(0),
+            )
+            .map_err(engine("read ack cursor"))?;
+        tx.commit().map_err(engine("commit batch"))?;
+        Ok(IngestSummary {
+            kiosk_cursor,
+            stored,
+            duplicates,
+        })
+    }
+
+    fn record_heartbeat(
+        &self,
+        heartbeat: &Heartbeat,
+        received_at: &ServerTime,
+    ) -> Result<Vec<KioskTransition>, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(engine("begin heartbeat"))?;
+        let previous: Option<(String, String)> = tx
+            .query_row(
+                "SELECT connectivity, devices FROM kiosk_state WHERE kiosk_id = ?1",
+                [&heartbeat.kiosk_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(engine("read kiosk state"))?;
+
+        let mut transitions = Vec::new();
+        let transition =
+            |subject, from: Option<(String, Option<String>)>, to: (String, Option<String>)| {
+                let (from_state, from_detail) = from.unzip();
+                KioskTransition {
+                    kiosk_id: heartbeat.kiosk_id.clone(),
+                    at: received_at.rfc3339.clone(),
+                    subject,
+                    from_state,
+                    from_detail: from_detail.flatten(),
+                    to_state: to.0,
+                    to_detail: to.1,
+                }
+            };
+        let (previous_connectivity, previous_devices) = match &previous {
+            Some((connectivity, devices_json)) => {
+                (Some(connectivity.clone()), parse_devices(devices_json)?)
+            }
+            None => (Some("never_seen".to_string()), Vec::new()),
+        };
+        if previous_connectivity.as_deref() != Some(Connectivity::Online.as_str()) {
+            transitions.push(transition(
+                TransitionSubject::Connectivity,
+                previous_connectivity.map(|state| (state, None)),
+                (Connectivity::Online.as_str().to_string(), None),
+            ));
+        }
+        let before = devices_by_class(&previous_devices);
+        let after = devices_by_class(&heartbeat.devices);
+        for (class, now) in &after {
+            let was = before.get(class);
+            if was != Some(now) {
+                transitions.push(transition(
+                    TransitionSubject::Device(class.to_string()),
+                    was.map(|(s, d)| (s.to_string(), d.map(str::to_string))),
+                    (now.0.to_string(), now.1.map(str::to_string)),
+                ));
+            }
+        }
+        for (class, was) in &before {
+            if !after.contains_key(class) {
+                transitions.push(transition(
+                    TransitionSubject::Device(class.to_string()),
+                    Some((was.0.to_string(), was.1.map(str::to_string))),
+                    ("not_reported".to_string(), None),
+                ));
+            }
+        }
+
+        upsert_kiosk_state(&tx, heartbeat, received_at)?;
+        for t in &transitions {
+            insert_transition(&tx, t)?;
+        }
+        tx.commit().map_err(engine("commit heartbeat"))?;
+        Ok(transitions)
+    }
+
+    fn mark_silent_kiosks_offline(
+        &self,
+        silent_since: &ServerTime,
+        now: &ServerTime,
+    ) -> Result<Vec<KioskTransition>, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(engine("begin offline sweep"))?;
+        let silent: Vec<String> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT kiosk_id FROM kiosk_state
+                      WHERE connectivity = 'online' AND last_seen_unix_ms < ?1",
+                )
+                .map_err(engine("find silent kiosks"))?;
+            let rows = stmt
+                .query_map([silent_since.unix_ms], |row| row.get(0))
+                .map_err(engine("find silent kiosks"))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(engine("find silent kiosks"))?
+        };
+        let mut transitions = Vec::new();
+        for kiosk_id in silent {
+            tx.execute(
+                "UPDATE kiosk_state SET connectivity = 'offline' WHERE kiosk_id = ?1",
+                [&kiosk_id],
+            )
+            .map_err(engine("mark kiosk offline"))?;
+            let t = KioskTransition {
+                kiosk_id,
+                at: now.rfc3339.clone(),
+                subject: TransitionSubject::Connectivity,
+                from_state: Some(Connectivity::Online.as_str().to_string()),
+                from_detail: None,
+                to_state: Connectivity::Offline.as_str().to_string(),
+                to_detail: None,
+            };
+            insert_transition(&tx, &t)?;
+            transitions.push(t);
+        }
+        tx.commit().map_err(engine("commit offline sweep"))?;
+        Ok(transitions)
+    }
+
+    fn transactions(&self) -> Result<Vec<TransactionListing>, StorageError> {
+        SqliteStore::transactions(self)
+    }
+
+    fn count_events(&self, kiosk_id: &str) -> Result<u64, StorageError> {
+        SqliteStore::count_events(self, kiosk_id)
+    }
+
+    fn count_rejected_events(&self, kiosk_id: &str) -> Result<u64, StorageError> {
+        SqliteStore::count_rejected_events(self, kiosk_id)
+    }
+
+    fn acked_seq(&self, kiosk_id: &str) -> Result<Option<i64>, StorageError> {
+        SqliteStore::acked_seq(self, kiosk_id)
+    }
+
+    fn kiosk_state(&self, kiosk_id: &str) -> Result<Option<KioskState>, StorageError> {
+        SqliteStore::kiosk_state(self, kiosk_id)
+    }
+
+    fn kiosk_transitions(&self, kiosk_id: &str) -> Result<Vec<KioskTransition>, StorageError> {
+        SqliteStore::kiosk_transitions(self, kiosk_id)
+    }
+
+    fn sealed_personal_data(
+        &self,
+        kiosk_id: &str,
+        idempotency_key: Uuid,
+    ) -> Result<Option<SealedBytes>, StorageError> {
+        SqliteStore::sealed_personal_data(self, kiosk_id, idempotency_key)
+    }
+
+    fn check_health(&self) -> Result<(), StorageError> {
+        self.lock()
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(engine("health check"))
+    }
+}
+
+/// Inserts the event unless (kiosk, key) is already stored; `true` when it was inserted.
+fn insert_event(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    received_at: &ServerTime,
+    event: &AcceptedEvent,
+) -> Result<bool, StorageError> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO received_events
+                 (kiosk_id, idempotency_key, seq, kind, payload, sealed_personal,
+                  created_at, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (kiosk_id, idempotency_key) DO NOTHING",
+            params![
+                kiosk_id,
+                event.idempotency_key.to_string(),
+                event.seq,
+                event.kind.as_str(),
+                event.payload_json,
+                event.sealed_personal,
+                event.created_at,
+                received_at.rfc3339
+            ],
+        )
+        .map_err(engine("store event"))?;
+    Ok(inserted == 1)
+}
+
+fn insert_projection(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    received_at: &ServerTime,
+    event: &AcceptedEvent,
+) -> Result<(), StorageError> {
+    match &event.projection {
+        EventProjection::LogOnly => Ok(()),
+        EventProjection::Transaction(row) => {
+            insert_transaction(tx, kiosk_id, received_at, event.idempotency_key, row)
+        }
+        EventProjection::Rating(row) => {
+            insert_rating(tx, kiosk_id, received_at, event.idempotency_key, row)
+        }
+    }
+}
+
+/// A transaction id seen twice under different idempotency keys keeps its first row.
+fn insert_transaction(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    received_at: &ServerTime,
+    idempotency_key: Uuid,
+    row: &TransactionRow,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO transactions
+             (kiosk_id, transaction_id, idempotency_key, item_code, item_name, department,
+              outcome, masked_name, masked_id_number, started_at, finished_at,
+              catalogue_version, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (kiosk_id, transaction_id) DO NOTHING",
+        params![
+            kiosk_id,
+            row.transaction_id,
+            idempotency_key.to_string(),
+            row.item_code,
+            row.item_name,
+            row.department,
+            outcome_text(row.outcome),
+            row.masked_name,
+            row.masked_id_number,
+            row.started_at,
+            row.finished_at,
+            row.catalogue_version,
+            received_at.rfc3339
+        ],
+    )
+    .map_err(engine("store transaction"))?;
+    Ok(())
+}
+
+/// A transaction keeps the first rating received for it.
+fn insert_rating(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    received_at: &ServerTime,
+    idempotency_key: Uuid,
+    row: &RatingRow,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO ratings
+             (kiosk_id, transaction_id, idempotency_key, item_code, rating, rated_at, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (kiosk_id, transaction_id) DO NOTHING",
+        params![
+            kiosk_id,
+            row.transaction_id,
+            idempotency_key.to_string(),
+            row.item_code,
+            row.rating,
+            row.rated_at,
+            received_at.rfc3339
+        ],
+    )
+    .map_err(engine("store rating"))?;
+    Ok(())
+}
+
+fn upsert_kiosk_state(
+    tx: &Transaction<'_>,
+    heartbeat: &Heartbeat,
+    received_at: &ServerTime,
+) -> Result<(), StorageError> {
+    let devices = serde_json::to_string(&heartbeat.devices)
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let unavailable = serde_json::to_string(&heartbeat.unavailable_items)
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO kiosk_state
+             (kiosk_id, connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
+              devices, items_offered, items_available, unavailable_items, outbox_depth,
+              oldest_unsent_age_s, dead_letter_count, last_seen, last_seen_unix_ms)
+         VALUES (?1, 'online', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (kiosk_id) DO UPDATE SET
+             connectivity = 'online',
+             heartbeat_seq = excluded.heartbeat_seq,
+             sent_at = excluded.sent_at,
+             software_version = excluded.software_version,
+             catalogue_version = excluded.catalogue_version,
+             devices = excluded.devices,
+             items_offered = excluded.items_offered,
+             items_available = excluded.items_available,
+             unavailable_items = excluded.unavailable_items,
+             outbox_depth = excluded.outbox_depth,
+             oldest_unsent_age_s = excluded.oldest_unsent_age_s,
+             dead_letter_count = excluded.dead_letter_count,
+             last_seen = excluded.last_seen,
+             last_seen_unix_ms = excluded.last_seen_unix_ms",
+        params![
+            heartbeat.kiosk_id,
+            saturating_i64(heartbeat.seq),
+            heartbeat.sent_at,
+            heartbeat.software_version,
+            heartbeat.catalogue_version,
+            devices,
+            heartbeat.items_offered,
+            heartbeat.items_available,
+            unavailable,
+            saturating_i64(heartbeat.outbox_depth),
+            heartbeat.oldest_unsent_age_s.map(saturating_i64),
+            saturating_i64(heartbeat.dead_letter_count),
+            received_at.rfc3339,
+            received_at.unix_ms
+        ],
+    )
+    .map_err(engine("store kiosk state"))?;
+    Ok(())
+}
+
+fn insert_transition(tx: &Transaction<'_>, t: &KioskTransition) -> Result<(), StorageError> {
+    let (subject_kind, subject) = match &t.subject {
+        TransitionSubject::Connectivity => ("connectivity", "kiosk"),
+        TransitionSubject::Device(class) => ("device", class.as_str()),
+    };
+    tx.execute(
+        "INSERT INTO kiosk_transitions
+             (kiosk_id, at, subject_kind, subject, from_state, from_detail, to_state, to_detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            t.kiosk_id,
+            t.at,
+            subject_kind,
+            subject,
+            t.from_state,
+            t.from_detail,
+            t.to_state,
+            t.to_detail
+        ],
+    )
+    .map_err(engine("record transition"))?;
+    Ok(())
+}
+
+/// (state, detail) of each reported device, by class.
+fn devices_by_class(devices: &[DeviceReport]) -> BTreeMap<&str, (&str, Option<&str>)> {
+    devices
+        .iter()
+        .map(|d| (d.class.as_str(), (d.state.as_str(), d.detail.as_deref())))
+        .collect()
+}
+
+fn parse_devices(json: &str) -> Result<Vec<DeviceReport>, StorageError> {
+    serde_json::from_str(json)
+        .map_err(|e| StorageError::Corrupt(format!("kiosk_state.devices: {e}")))
+}
+
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn outcome_text(outcome: TransactionOutcome) -> &'static str {
+    match outcome {
+        TransactionOutcome::Completed => "completed",
+        TransactionOutcome::Cancelled => "cancelled",
+        TransactionOutcome::TimedOut => "timed_out",
+        TransactionOutcome::Failed => "failed",
+    }
+}
+
+fn parse_outcome(text: &str) -> Result<TransactionOutcome, StorageError> {
+    match text {
+        "completed" => Ok(TransactionOutcome::Completed),
+        "cancelled" => Ok(TransactionOutcome::Cancelled),
+        "timed_out" => Ok(TransactionOutcome::TimedOut),
+        "failed" => Ok(TransactionOutcome::Failed),
+        other => Err(StorageError::Corrupt(format!(
+            "transactions.outcome {other:?}"
+        ))),
+    }
+}
+
+/// A row of the transaction listing as read from SQLite, before type checks.
+struct StoredListing {
+    kiosk_id: String,
+    idempotency_key: String,
+    transaction_id: String,
+    item_code: String,
+    outcome: String,
+    masked_name: Option<String>,
+    masked_id_number: Option<String>,
+    rating: Option<u8>,
+    finished_at: String,
+    received_at: String,
+}
+
+impl StoredListing {
+    fn into_listing(self) -> Result<TransactionListing, StorageError> {
+        Ok(TransactionListing {
+            idempotency_key: Uuid::parse_str(&self.idempotency_key)
+                .map_err(|e| StorageError::Corrupt(format!("transactions.idempotency_key: {e}")))?,
+            outcome: parse_outcome(&self.outcome)?,
+            kiosk_id: self.kiosk_id,
+            transaction_id: self.transaction_id,
+            item_code: self.item_code,
+            masked_name: self.masked_name,
+            masked_id_number: self.masked_id_number,
+            rating: self.rating,
+            finished_at: self.finished_at,
+            received_at: self.received_at,
+        })
+    }
+}
+
+/// A `kiosk_state` row as read from SQLite, before type checks.
+struct StoredKioskState {
+    connectivity: String,
+    heartbeat_seq: i64,
+    sent_at: String,
+    software_version: String,
+    catalogue_version: u32,
+    devices: String,
+    items_offered: u32,
+    items_available: u32,
+    unavailable_items: String,
+    outbox_depth: i64,
+    oldest_unsent_age_s: Option<i64>,
+    dead_letter_count: i64,
+    last_seen: String,
+}
+
+impl StoredKioskState {
+    fn into_state(self, kiosk_id: &str) -> Result<KioskState, StorageError> {
+        let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
+        let connectivity = Connectivity::parse(&self.connectivity).ok_or_else(|| {
+            StorageError::Corrupt(format!("kiosk_state.connectivity {:?}", self.connectivity))
+        })?;
+        let unavailable_items = serde_json::from_str(&self.unavailable_items)
+            .map_err(|e| StorageError::Corrupt(format!("kiosk_state.unavailable_items: {e}")))?;
+        Ok(KioskState {
+            kiosk_id: kiosk_id.to_string(),
+            connectivity,
+            last_heartbeat: Heartbeat {
+                kiosk_id: kiosk_id.to_string(),
+                seq: unsigned(self.heartbeat_seq),
+                sent_at: self.sent_at,
+                software_version: self.software_version,
+                catalogue_version: self.catalogue_version,
+                devices: parse_devices(&self.devices)?,
+                items_offered: self.items_offered,
+                items_available: self.items_available,
+                unavailable_items,
+                outbox_depth: unsigned(self.outbox_depth),
+                oldest_unsent_age_s: self.oldest_unsent_age_s.map(unsigned),
+                dead_letter_count: unsigned(self.dead_letter_count),
+            },
+            last_seen: self.last_seen,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat(kiosk_id: &str, seq: u64) -> Heartbeat {
+        Heartbeat {
+            kiosk_id: kiosk_id.into(),
+            seq,
+            sent_at: "2026-11-21T10:00:00Z".into(),
+            software_version: "0.1.0".into(),
+            catalogue_version: 1,
+            devices: vec![],
+            items_offered: 9,
+            items_available: 9,
+            unavailable_items: vec![],
+            outbox_depth: 0,
+            oldest_unsent_age_s: None,
+            dead_letter_count: 0,
+        }
+    }
+
+    fn scratch_db(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("central-sqlite-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("central.db")
+    }
+
+    #[test]
+    fn silent_kiosks_go_offline_and_come_back_online() {
+        let path = scratch_db("sweep");
+        let store = SqliteStore::open(&path).expect("open");
+        let t0 = ServerTime::from_unix_ms(1_795_000_000_000);
+        store
+            .record_heartbeat(&heartbeat("a", 1), &t0)
+            .expect("heartbeat");
+
+        let early = ServerTime::from_unix_ms(t0.unix_ms - 1);
+        assert!(
+            store
+                .mark_silent_kiosks_offline(&early, &t0)
+                .expect("sweep")
+                .is_empty()
+        );
+
+        let later = ServerTime::from_unix_ms(t0.unix_ms + 100_000);
+        let silent_since = ServerTime::from_unix_ms(t0.unix_ms + 1);
+        let swept = store
+            .mark_silent_kiosks_offline(&silent_since, &later)
+            .expect("sweep");
+        assert_eq!(swept.len(), 1);
+        assert_eq!(swept[0].to_state, "offline");
+        let state = store.kiosk_state("a").expect("state").expect("seen");
+        assert_eq!(state.connectivity, Connectivity::Offline);
+        // A second sweep finds nothing new.
+        assert!(
+            store
+                .mark_silent_kiosks_offline(&silent_since, &later)
+                .expect("sweep")
+                .is_empty()
+        );
+
+        let back = store
+            .record_heartbeat(&heartbeat("a", 2), &later)
+            .expect("heartbeat");
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].from_state.as_deref(), Some("offline"));
+        assert_eq!(back[0].to_state, "online");
+        assert_eq!(store.kiosk_transitions("a").expect("transitions").len(), 3);
+        drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn database_runs_in_wal_with_full_sync() {
+        let path = scratch_db("pragmas");
+        let store = SqliteStore::open(&path).expect("open");
+        let conn = store.lock();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("journal_mode");
+        let synchronous: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("synchronous");
+        assert_eq!(mode, "wal");
+        assert_eq!(synchronous, 2, "2 is FULL");
+        drop(conn);
+        drop(store);
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+}

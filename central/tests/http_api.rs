@@ -1,0 +1,532 @@
+//! The central service over real HTTP on loopback: outbox, heartbeat, transaction listing,
+//! authentication, privacy at rest, restart, and the command line.
+
+mod common;
+
+use common::*;
+use kiosk_central::{CentralStore, Connectivity, TransitionSubject, spawn, spawn_in_thread};
+use kiosk_protocol::SealingKey;
+use kiosk_protocol::wire::{
+    BatchAck, ErrorBody, HeartbeatReply, PersonalData, TransactionListing, paths,
+};
+use serde_json::{Value, json};
+
+fn ack(value: Value) -> BatchAck {
+    serde_json::from_value(value).expect("a BatchAck")
+}
+
+fn error_message(value: Value) -> String {
+    serde_json::from_value::<ErrorBody>(value)
+        .expect("an ErrorBody")
+        .error
+}
+
+fn listings(client: &Client) -> Vec<TransactionListing> {
+    let (status, body) = client.get(paths::TRANSACTIONS, Some(ADMIN_TOKEN));
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).expect("a listing")
+}
+
+#[test]
+fn the_same_batch_posted_twice_is_stored_once() {
+    let dir = ScratchDir::new("dedupe");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    let body = batch(
+        KIOSK_1,
+        vec![
+            transaction_event_with_personal_data(1, "T-1"),
+            event(2, "rating", rating_payload("T-1", 5)),
+            event(
+                3,
+                "disinfection",
+                json!({"method": "wipe", "areas": ["screen"]}),
+            ),
+        ],
+    );
+
+    let (status, first) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    assert_eq!(status, 200, "{first}");
+    let first = ack(first);
+    assert_eq!((first.stored, first.duplicates, first.acked_seq), (3, 0, 3));
+    assert!(first.rejected.is_empty());
+
+    let (status, second) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    assert_eq!(status, 200, "{second}");
+    let second = ack(second);
+    assert_eq!(
+        (second.stored, second.duplicates, second.acked_seq),
+        (0, 3, 3)
+    );
+
+    // A resend of older events only is acknowledged up to its own last event.
+    let older = batch(KIOSK_1, vec![body["events"][0].clone()]);
+    let (status, third) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &older);
+    assert_eq!(status, 200, "{third}");
+    let third = ack(third);
+    assert_eq!((third.stored, third.duplicates, third.acked_seq), (0, 1, 1));
+
+    let store = CentralStore::open(&dir.db()).expect("store opens beside the service");
+    assert_eq!(store.count_events(KIOSK_1).expect("count"), 3);
+    assert_eq!(store.acked_seq(KIOSK_1).expect("cursor"), Some(3));
+    assert_eq!(listings(&client).len(), 1);
+    central.shutdown();
+}
+
+#[test]
+fn a_malformed_event_is_rejected_and_the_rest_stored() {
+    let dir = ScratchDir::new("reject");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    let mut broken = transaction_payload("T-2");
+    broken.as_object_mut().expect("object").remove("item_code");
+    let broken_event = event(2, "transaction", broken);
+    let broken_key = broken_event["idempotency_key"].clone();
+    let body = batch(
+        KIOSK_1,
+        vec![
+            event(1, "transaction", transaction_payload("T-1")),
+            broken_event,
+            event(3, "fault_opened", json!({"device": "receipt_printer"})),
+        ],
+    );
+
+    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    assert_eq!(status, 200, "{reply}");
+    let reply = ack(reply);
+    assert_eq!((reply.stored, reply.duplicates, reply.acked_seq), (2, 0, 3));
+    assert_eq!(reply.rejected.len(), 1);
+    let rejected = &reply.rejected[0];
+    assert_eq!(rejected.seq, 2);
+    assert_eq!(json!(rejected.idempotency_key), broken_key);
+    assert!(rejected.reason.contains("item_code"), "{}", rejected.reason);
+
+    let store = CentralStore::open(&dir.db()).expect("store");
+    assert_eq!(store.count_events(KIOSK_1).expect("count"), 2);
+    assert_eq!(store.count_rejected_events(KIOSK_1).expect("count"), 1);
+    let ids: Vec<String> = listings(&client)
+        .into_iter()
+        .map(|l| l.transaction_id)
+        .collect();
+    assert_eq!(ids, ["T-1"]);
+    central.shutdown();
+}
+
+#[test]
+fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing() {
+    let dir = ScratchDir::new("auth");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    let body = batch(KIOSK_1, vec![event(1, "audit", json!({"action": "login"}))]);
+
+    let (status, reply) = client.post_json(paths::OUTBOX, None, &body);
+    assert_eq!(status, 401);
+    assert!(error_message(reply).contains("bearer token"));
+
+    for token in ["not-a-known-token", ADMIN_TOKEN] {
+        let (status, reply) = client.post_json(paths::OUTBOX, Some(token), &body);
+        assert_eq!(status, 401, "{reply}");
+    }
+
+    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_2), &body);
+    assert_eq!(status, 403);
+    assert!(error_message(reply).contains("kiosk_id"));
+
+    let hb = heartbeat(KIOSK_1, 1, "online", None);
+    assert_eq!(client.post_json(paths::HEARTBEAT, None, &hb).0, 401);
+    assert_eq!(
+        client.post_json(paths::HEARTBEAT, Some(TOKEN_2), &hb).0,
+        403
+    );
+
+    assert_eq!(client.get(paths::TRANSACTIONS, None).0, 401);
+    assert_eq!(client.get(paths::TRANSACTIONS, Some(TOKEN_1)).0, 401);
+
+    let store = CentralStore::open(&dir.db()).expect("store");
+    for kiosk in [KIOSK_1, KIOSK_2] {
+        assert_eq!(store.count_events(kiosk).expect("count"), 0);
+        assert_eq!(store.acked_seq(kiosk).expect("cursor"), None);
+        assert_eq!(store.kiosk_state(kiosk).expect("state"), None);
+    }
+    central.shutdown();
+}
+
+#[test]
+fn malformed_and_oversized_bodies_get_an_error_body() {
+    let dir = ScratchDir::new("malformed");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+
+    let (status, reply) = client.post_raw(paths::OUTBOX, Some(TOKEN_1), b"{\"kiosk_id\": ");
+    assert_eq!(status, 400);
+    assert!(error_message(reply).contains("not an outbox batch"));
+
+    let (status, reply) = client.post_raw(paths::HEARTBEAT, Some(TOKEN_1), b"[]");
+    assert_eq!(status, 400);
+    assert!(error_message(reply).contains("not a heartbeat"));
+
+    let huge = vec![b' '; kiosk_central::MAX_BODY_BYTES + 1];
+    let (status, reply) = client.post_raw(paths::OUTBOX, Some(TOKEN_1), &huge);
+    assert_eq!(status, 413);
+    assert!(error_message(reply).contains("larger than"));
+
+    let (status, reply) = client.get("/no/such/path", None);
+    assert_eq!(status, 404);
+    assert!(!error_message(reply).is_empty());
+
+    let (status, reply) = client.get("/healthz", None);
+    assert_eq!((status, reply), (200, json!({"status": "ok"})));
+    central.shutdown();
+}
+
+#[test]
+fn heartbeats_update_one_state_row_and_record_only_changes() {
+    let dir = ScratchDir::new("heartbeat");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+
+    for seq in [1, 2] {
+        let (status, reply) = client.post_json(
+            paths::HEARTBEAT,
+            Some(TOKEN_1),
+            &heartbeat(KIOSK_1, seq, "online", None),
+        );
+        assert_eq!(status, 200, "{reply}");
+        let reply: HeartbeatReply = serde_json::from_value(reply).expect("a HeartbeatReply");
+        assert_eq!(reply.next_heartbeat_s, 30);
+        assert_eq!(reply.desired_catalogue_version, None);
+        assert!(kiosk_central::clock::is_rfc3339(&reply.server_time));
+    }
+
+    let db = rusqlite::Connection::open(dir.db()).expect("open db");
+    let rows: i64 = db
+        .query_row("SELECT COUNT(*) FROM kiosk_state", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 1, "one state row per kiosk, not one per heartbeat");
+
+    let store = CentralStore::open(&dir.db()).expect("store");
+    let state = store
+        .kiosk_state(KIOSK_1)
+        .expect("state")
+        .expect("kiosk seen");
+    assert_eq!(state.last_heartbeat.seq, 2);
+    assert_eq!(state.last_heartbeat.outbox_depth, 2);
+    assert_eq!(state.connectivity, Connectivity::Online);
+    // First heartbeat: the kiosk came online and both devices appeared; the second changed nothing.
+    let transitions = store.kiosk_transitions(KIOSK_1).expect("transitions");
+    assert_eq!(transitions.len(), 3, "{transitions:?}");
+    assert_eq!(transitions[0].subject, TransitionSubject::Connectivity);
+    assert_eq!(transitions[0].from_state.as_deref(), Some("never_seen"));
+    assert_eq!(transitions[0].to_state, "online");
+
+    let (status, _) = client.post_json(
+        paths::HEARTBEAT,
+        Some(TOKEN_1),
+        &heartbeat(KIOSK_1, 3, "online", Some("paper_low")),
+    );
+    assert_eq!(status, 200);
+    let transitions = store.kiosk_transitions(KIOSK_1).expect("transitions");
+    assert_eq!(transitions.len(), 4, "{transitions:?}");
+    let last = &transitions[3];
+    assert_eq!(
+        last.subject,
+        TransitionSubject::Device("receipt_printer".into())
+    );
+    assert_eq!(last.to_detail.as_deref(), Some("paper_low"));
+    assert_eq!(
+        store
+            .kiosk_state(KIOSK_1)
+            .expect("state")
+            .expect("seen")
+            .last_heartbeat
+            .seq,
+        3
+    );
+    central.shutdown();
+}
+
+#[test]
+fn a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction() {
+    let dir = ScratchDir::new("rating");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+
+    // T-2's rating arrives before T-2; T-1's rating arrives after T-1.
+    let first = batch(
+        KIOSK_1,
+        vec![
+            event(1, "transaction", transaction_payload("T-1")),
+            event(2, "rating", rating_payload("T-2", 2)),
+        ],
+    );
+    let second = batch(
+        KIOSK_1,
+        vec![
+            event(3, "transaction", transaction_payload("T-2")),
+            event(4, "rating", rating_payload("T-1", 5)),
+            event(5, "transaction", transaction_payload("T-3")),
+        ],
+    );
+    for body in [&first, &second] {
+        let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), body);
+        assert_eq!(status, 200, "{reply}");
+        assert!(ack(reply).rejected.is_empty());
+    }
+
+    let listed: Vec<(String, Option<u8>)> = listings(&client)
+        .into_iter()
+        .map(|l| (l.transaction_id, l.rating))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("T-1".to_string(), Some(5)),
+            ("T-2".to_string(), Some(2)),
+            ("T-3".to_string(), None)
+        ],
+        "newest last, ratings joined in either order"
+    );
+    central.shutdown();
+}
+
+/// Every file SQLite keeps for the database: the main file, its WAL and its shared-memory index.
+fn database_bytes(dir: &ScratchDir) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", dir.db().display());
+        if let Ok(content) = std::fs::read(&path) {
+            bytes.extend_from_slice(&content);
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[test]
+fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database() {
+    let dir = ScratchDir::new("privacy");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    let transaction = transaction_event_with_personal_data(1, "T-1");
+    let key: uuid::Uuid =
+        serde_json::from_value(transaction["idempotency_key"].clone()).expect("uuid");
+    let (status, reply) = client.post_json(
+        paths::OUTBOX,
+        Some(TOKEN_1),
+        &batch(KIOSK_1, vec![transaction]),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(ack(reply).stored, 1);
+
+    let listing_text = client.get_text(paths::TRANSACTIONS, ADMIN_TOKEN);
+    let secrets = [FULL_ID_NUMBER, "19491231", FULL_NAME, "小明", ADDRESS];
+    for secret in secrets {
+        assert!(!listing_text.contains(secret), "listing shows {secret}");
+    }
+    let listed: Vec<TransactionListing> = serde_json::from_str(&listing_text).expect("listing");
+    assert_eq!(
+        listed[0].masked_id_number.as_deref(),
+        Some(MASKED_ID_NUMBER)
+    );
+    assert_eq!(listed[0].masked_name.as_deref(), Some(MASKED_NAME));
+
+    // While the service runs the data is in the WAL; after shutdown it is checkpointed.
+    let wal = std::path::PathBuf::from(format!("{}-wal", dir.db().display()));
+    assert!(wal.exists(), "the database runs in WAL mode");
+    let running = database_bytes(&dir);
+    assert!(
+        contains(&running, MASKED_ID_NUMBER),
+        "the masked value is stored"
+    );
+    central.shutdown();
+    let stopped = database_bytes(&dir);
+    for bytes in [&running, &stopped] {
+        for secret in secrets {
+            assert!(!contains(bytes, secret), "database file holds {secret}");
+        }
+    }
+
+    // The personal data is there, sealed with the centre's key.
+    let store = CentralStore::open(&dir.db()).expect("store");
+    let sealed = store
+        .sealed_personal_data(KIOSK_1, key)
+        .expect("read")
+        .expect("sealed data stored");
+    let centre_key = SealingKey::load(&dir.key()).expect("key file");
+    let personal: PersonalData =
+        serde_json::from_slice(&centre_key.open(&sealed).expect("opens")).expect("json");
+    assert_eq!(personal.id_number, FULL_ID_NUMBER);
+    assert_eq!(personal.address, ADDRESS);
+}
+
+#[test]
+fn a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored() {
+    let dir = ScratchDir::new("leak");
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    let mut leaking = event(
+        1,
+        "audit",
+        json!({"note": format!("card {FULL_ID_NUMBER} read")}),
+    );
+    leaking["personal"] = json!({"name": FULL_NAME, "id_number": FULL_ID_NUMBER});
+    let (status, reply) =
+        client.post_json(paths::OUTBOX, Some(TOKEN_1), &batch(KIOSK_1, vec![leaking]));
+    assert_eq!(status, 200, "{reply}");
+    let reply = ack(reply);
+    assert_eq!(
+        (reply.stored, reply.acked_seq, reply.rejected.len()),
+        (0, 1, 1)
+    );
+    assert!(!reply.rejected[0].reason.contains(FULL_ID_NUMBER));
+    central.shutdown();
+    assert!(!contains(&database_bytes(&dir), FULL_ID_NUMBER));
+}
+
+#[test]
+fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe() {
+    let dir = ScratchDir::new("restart");
+    let body = batch(
+        KIOSK_1,
+        vec![
+            transaction_event_with_personal_data(1, "T-1"),
+            event(2, "rating", rating_payload("T-1", 4)),
+        ],
+    );
+    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let client = Client::new(central.url());
+    assert_eq!(
+        ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1).stored,
+        2
+    );
+    let hb = heartbeat(KIOSK_1, 7, "online", None);
+    assert_eq!(
+        client.post_json(paths::HEARTBEAT, Some(TOKEN_1), &hb).0,
+        200
+    );
+    central.shutdown();
+
+    let central = spawn_in_thread(config(&dir)).expect("central restarts");
+    let client = Client::new(central.url());
+    let listed = listings(&client);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].rating, Some(4));
+    let again = ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1);
+    assert_eq!((again.stored, again.duplicates, again.acked_seq), (0, 2, 2));
+    let store = CentralStore::open(&dir.db()).expect("store");
+    assert_eq!(store.count_events(KIOSK_1).expect("count"), 2);
+    let state = store.kiosk_state(KIOSK_1).expect("state").expect("seen");
+    assert_eq!(state.last_heartbeat.seq, 7);
+    assert_eq!(store.schema_version().expect("version"), 1);
+    central.shutdown();
+}
+
+#[tokio::test]
+async fn spawn_serves_inside_the_callers_runtime_and_shuts_down() {
+    let dir = ScratchDir::new("async");
+    let central = spawn(config(&dir)).await.expect("central starts");
+    let base = format!("http://{}", central.addr());
+    assert_ne!(central.addr().port(), 0);
+    let health = tokio::task::spawn_blocking(move || Client::new(base).get("/healthz", None))
+        .await
+        .expect("request task");
+    assert_eq!(health.0, 200);
+    let addr = central.addr();
+    central.shutdown().await;
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "stopped listening"
+    );
+}
+
+#[test]
+fn an_invalid_configuration_is_refused_at_start() {
+    let dir = ScratchDir::new("badconfig");
+    let mut bad = config(&dir);
+    bad.admin_token = String::new();
+    let error = spawn_in_thread(bad).err().expect("refused");
+    assert!(error.to_string().contains("admin token"), "{error}");
+
+    let mut shared = config(&dir);
+    shared.kiosks[1].token = TOKEN_1.into();
+    let error = spawn_in_thread(shared).err().expect("refused");
+    assert!(error.to_string().contains("share a token"), "{error}");
+}
+
+mod command_line {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    fn binary() -> Command {
+        Command::new(env!("CARGO_BIN_EXE_kiosk-central"))
+    }
+
+    #[test]
+    fn a_bad_kiosk_argument_is_a_clear_error() {
+        let output = binary()
+            .args([
+                "serve",
+                "--db",
+                "x.db",
+                "--key-file",
+                "x.key",
+                "--admin-token",
+                "admin-t",
+            ])
+            .args(["--kiosk", "kiosk-001"])
+            .output()
+            .expect("runs");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first_line = stderr.lines().next().unwrap_or_default();
+        assert!(first_line.contains("ID=TOKEN"), "{stderr}");
+    }
+
+    #[test]
+    fn serve_starts_answers_and_stops_on_sigterm() {
+        let dir = ScratchDir::new("cli");
+        let mut child = binary()
+            .arg("serve")
+            .arg("--db")
+            .arg(dir.db())
+            .arg("--key-file")
+            .arg(dir.key())
+            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
+            .args(["--kiosk", &format!("{KIOSK_1}={TOKEN_1}")])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.contains("listening").then(|| {
+                    line.split("addr=")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .map(str::to_string)
+                })?
+            })
+            .expect("logs the address it listens on");
+        let client = Client::new(format!("http://{addr}"));
+        assert_eq!(client.get("/healthz", None).0, 200);
+
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = child.wait().expect("exits");
+        assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+        assert!(dir.key().exists() && dir.db().exists());
+    }
+}
