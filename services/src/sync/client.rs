@@ -1,0 +1,145 @@
+//! The HTTP calls to the central service and how their answers are classified.
+//!
+//! Plain HTTP for now (TLS and per-kiosk keys come with enrolment, DESIGN §7). Every request
+//! carries `Authorization: Bearer <kiosk token>`.
+
+use std::time::Duration;
+
+use kiosk_protocol::wire::{BatchAck, ErrorBody, Heartbeat, HeartbeatReply, OutboxBatch, paths};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::backoff::parse_retry_after;
+
+/// Longest piece of a centre's error text kept.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Where the centre is and who this kiosk is.
+#[derive(Clone)]
+pub struct CentralEndpoint {
+    /// `http://host:port`, without a trailing path.
+    pub base_url: String,
+    pub kiosk_id: String,
+    /// The kiosk's bearer token. Never logged.
+    pub token: String,
+    /// Limit for one whole request, connect to last byte.
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for CentralEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CentralEndpoint")
+            .field("base_url", &self.base_url)
+            .field("kiosk_id", &self.kiosk_id)
+            .field("token", &"…")
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl CentralEndpoint {
+    pub fn new(
+        base_url: impl Into<String>,
+        kiosk_id: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            kiosk_id: kiosk_id.into(),
+            token: token.into(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a request to the centre did not produce a usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// No HTTP answer: connection refused or dropped, timeout, name resolution.
+    #[error("centre unreachable: {0}")]
+    Unreachable(String),
+    /// The centre answered with a non-2xx status.
+    #[error("centre answered HTTP {status}: {message}")]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    /// A 2xx answer whose body is not the expected JSON.
+    #[error("centre's answer is not understood: {0}")]
+    InvalidReply(String),
+}
+
+/// A blocking HTTP client for the kiosk API of the central service.
+#[derive(Debug, Clone)]
+pub struct CentralClient {
+    agent: ureq::Agent,
+    endpoint: CentralEndpoint,
+}
+
+impl CentralClient {
+    pub fn new(endpoint: CentralEndpoint) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(endpoint.request_timeout))
+            .proxy(None)
+            .user_agent(concat!("kiosk-services/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Self { agent, endpoint }
+    }
+
+    pub fn kiosk_id(&self) -> &str {
+        &self.endpoint.kiosk_id
+    }
+
+    pub fn endpoint(&self) -> &CentralEndpoint {
+        &self.endpoint
+    }
+
+    /// `POST /api/v1/outbox`; the answer comes only after the centre committed the batch.
+    pub fn post_outbox(&self, batch: &OutboxBatch) -> Result<BatchAck, PostError> {
+        self.post(paths::OUTBOX, batch)
+    }
+
+    /// `POST /api/v1/heartbeat`.
+    pub fn post_heartbeat(&self, heartbeat: &Heartbeat) -> Result<HeartbeatReply, PostError> {
+        self.post(paths::HEARTBEAT, heartbeat)
+    }
+
+    fn post<Body: Serialize, Reply: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Body,
+    ) -> Result<Reply, PostError> {
+        let url = format!("{}{path}", self.endpoint.base_url.trim_end_matches('/'));
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("Authorization", format!("Bearer {}", self.endpoint.token))
+            .send_json(body)
+            .map_err(|e| PostError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return response
+                .body_mut()
+                .read_json::<Reply>()
+                .map_err(|e| PostError::InvalidReply(e.to_string()));
+        }
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, OffsetDateTime::now_utc()));
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let message = serde_json::from_str::<ErrorBody>(&text)
+            .map(|body| body.error)
+            .unwrap_or(text);
+        Err(PostError::Status {
+            status,
+            retry_after,
+            message: message.chars().take(MAX_MESSAGE_CHARS).collect(),
+        })
+    }
+}

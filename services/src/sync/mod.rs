@@ -1,0 +1,98 @@
+//! Sync with the central service (DESIGN §7): the kiosk always connects out.
+//!
+//! * [`client`] — [`CentralClient`], the HTTP calls and how their answers are classified.
+//! * [`uploader`] — [`OutboxUploader`], the outbox → centre thread, and [`OutboxDrainer`], one
+//!   drain of the queue (what the thread runs; usable directly in tests and at shutdown).
+//! * [`heartbeat`] — [`HeartbeatSender`], the periodic state report.
+//! * [`backoff`] — exponential back-off with full jitter.
+
+pub mod backoff;
+pub mod client;
+pub mod heartbeat;
+pub mod uploader;
+
+pub use backoff::BackoffPolicy;
+pub use client::{CentralClient, CentralEndpoint, PostError};
+pub use heartbeat::{
+    HeartbeatConfig, HeartbeatSender, HeartbeatSource, HeartbeatStatus, KioskSnapshot,
+    compose_heartbeat,
+};
+pub use uploader::{
+    DrainReport, OutboxDrainer, OutboxUploader, SyncProblem, UploadFailure, UploaderConfig,
+    UploaderStatus,
+};
+
+/// A stop flag and a wake flag a worker thread waits on.
+pub(crate) mod signal {
+    use std::sync::{Condvar, Mutex, MutexGuard};
+    use std::time::{Duration, Instant};
+
+    #[derive(Default)]
+    struct Flags {
+        stop: bool,
+        wake: bool,
+    }
+
+    /// How a [`WorkerSignal::wait`] ended.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum WaitEnd {
+        Stop,
+        Woken,
+        TimedOut,
+    }
+
+    #[derive(Default)]
+    pub struct WorkerSignal {
+        flags: Mutex<Flags>,
+        changed: Condvar,
+    }
+
+    impl WorkerSignal {
+        fn flags(&self) -> MutexGuard<'_, Flags> {
+            self.flags.lock().unwrap_or_else(|p| p.into_inner())
+        }
+
+        pub fn stop(&self) {
+            self.flags().stop = true;
+            self.changed.notify_all();
+        }
+
+        pub fn wake(&self) {
+            self.flags().wake = true;
+            self.changed.notify_all();
+        }
+
+        pub fn stopping(&self) -> bool {
+            self.flags().stop
+        }
+
+        /// Clears a pending wake-up; work about to start covers it.
+        pub fn take_wake(&self) -> bool {
+            std::mem::take(&mut self.flags().wake)
+        }
+
+        /// Waits for `timeout`, for a stop, or — when `wakeable` — for a wake-up. A wake-up that
+        /// arrives while not wakeable stays pending.
+        pub fn wait(&self, timeout: Duration, wakeable: bool) -> WaitEnd {
+            let deadline = Instant::now() + timeout;
+            let mut flags = self.flags();
+            loop {
+                if flags.stop {
+                    return WaitEnd::Stop;
+                }
+                if wakeable && flags.wake {
+                    return WaitEnd::Woken;
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return WaitEnd::TimedOut;
+                }
+                flags = self
+                    .changed
+                    .wait_timeout(flags, deadline - now)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+        }
+    }
+}
