@@ -9,6 +9,7 @@ packages=(
   libudev-dev libclang-dev     # serial-port and camera crates of later device drivers
   fonts-noto-cjk               # Chinese text; the kiosk refuses to start without a CJK font
   fontconfig
+  postgresql                   # the central service's storage tests run against PostgreSQL too
 )
 
 missing=()

@@ -17,7 +17,7 @@ pub mod device;
 pub mod flow;
 pub mod text;
 mod toml_error;
-mod wall_clock;
+pub mod wall_clock;
 
 pub use catalogue::{Catalogue, CatalogueError, Item, Step, StepKind};
 pub use config::{ConfigError, KioskConfig};

@@ -23,7 +23,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// A broken-down civil time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CivilTime {
+pub struct CivilTime {
     pub year: i64,
     pub month: u32,
     pub day: u32,

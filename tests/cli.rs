@@ -1,0 +1,60 @@
+//! The maintenance CLI: `kiosk idcard decode` prints masked JSON, `--unmasked` the full fields,
+//! and bad input gets a one-line error with exit code 2.
+
+use std::process::Command;
+
+fn kiosk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kiosk"))
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/drivers/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn decode_prints_masked_fields_by_default() {
+    let out = kiosk()
+        .args(["idcard", "decode", &fixture("read-reply-long-term.hex")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = json["id_number"].as_str().unwrap();
+    assert!(id.contains("********"), "ID number must be masked: {id}");
+    let name = json["name"].as_str().unwrap();
+    assert!(name.chars().skip(1).all(|c| c == '*'), "name must be masked: {name}");
+}
+
+#[test]
+fn decode_unmasked_shows_the_full_number() {
+    let out = kiosk()
+        .args(["idcard", "decode", "--unmasked", &fixture("read-reply-long-term.hex")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = json["id_number"].as_str().unwrap();
+    assert_eq!(id.len(), 18);
+    assert!(!id.contains('*'));
+}
+
+#[test]
+fn bad_files_get_one_line_and_exit_code_2() {
+    let dir = std::env::temp_dir().join(format!("kiosk-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_hex = dir.join("not-hex.txt");
+    std::fs::write(&not_hex, "this is not a reply").unwrap();
+    let truncated = dir.join("truncated.hex");
+    std::fs::write(&truncated, "AA AA AA 96 69 05 08 00 00 90 01 00 04 00").unwrap();
+    for file in [not_hex, truncated, dir.join("missing.hex")] {
+        let out = kiosk()
+            .args(["idcard", "decode", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "one line expected, got: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

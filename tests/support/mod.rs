@@ -1,0 +1,81 @@
+//! Shared set-up for the terminal's end-to-end tests: a demo rig (embedded centre + simulators)
+//! and the kiosk UI on the headless software renderer, with its data in a temporary folder.
+
+#![allow(dead_code)]
+
+use kiosk::app::KioskRuntime;
+use kiosk::demo::DemoRig;
+use kiosk::ui::KioskUi;
+use kiosk::ui::driver::install_headless_platform;
+use kiosk_core::config::KioskConfig;
+use slint::ComponentHandle;
+use std::path::{Path, PathBuf};
+
+pub struct TestKiosk {
+    pub ui: KioskUi,
+    pub rig: DemoRig,
+    pub dir: PathBuf,
+}
+
+pub fn config_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-config")
+}
+
+/// A kiosk from the demo configuration with its store in a fresh temporary folder.
+pub fn start_kiosk(name: &str) -> TestKiosk {
+    install_headless_platform().expect("headless platform");
+    let dir = std::env::temp_dir().join(format!("kiosk-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = KioskConfig::load(config_dir().join("demo.toml")).expect("demo config");
+    config.store.path = dir.join("kiosk.sqlite");
+    config.store.key_file = dir.join("kiosk.key");
+    let rig = DemoRig::start(config, &config_dir()).expect("demo rig");
+    let runtime = KioskRuntime::start(rig.config.clone(), rig.ports.clone()).expect("runtime");
+    let ui = KioskUi::new(runtime).expect("kiosk UI");
+    ui.window
+        .window()
+        .set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.window.show().unwrap();
+    ui.pump();
+    TestKiosk { ui, rig, dir }
+}
+
+/// Every string the `Kiosk` global currently shows, for "nothing personal on screen" checks.
+pub fn visible_text(ui: &KioskUi) -> String {
+    use slint::Model;
+    let k = ui.window.global::<kiosk::Kiosk>();
+    let mut out = vec![
+        k.get_item_name().to_string(),
+        k.get_headline().to_string(),
+        k.get_detail().to_string(),
+        k.get_transaction_id().to_string(),
+        k.get_consent_text().to_string(),
+    ];
+    for line in k.get_summary().iter() {
+        out.push(format!("{} {}", line.label, line.value));
+    }
+    for field in k.get_fields().iter() {
+        out.push(format!("{} {}", field.label, field.value));
+    }
+    for step in k.get_next_steps().iter() {
+        out.push(step.to_string());
+    }
+    out.join("\n")
+}
+
+/// The raw bytes of a SQLite database and its -wal/-shm files.
+pub fn database_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if let Ok(b) = std::fs::read(&file) {
+            bytes.extend(b);
+        }
+    }
+    bytes
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

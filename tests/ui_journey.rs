@@ -1,0 +1,145 @@
+//! Whole citizen journeys through the real UI (Slint testing backend, software renderer), tapping
+//! by accessible id, against the real drivers on simulated devices, the SQLite store and the
+//! embedded central service over HTTP.
+
+mod support;
+
+use kiosk::demo::JourneyWalker;
+use kiosk::ui::driver::tap;
+use kiosk_core::text::Language;
+use slint::ComponentHandle;
+use std::time::Duration;
+use support::{contains, database_bytes, start_kiosk, visible_text};
+
+const ITEM: &str = "gjj-withdrawal";
+
+#[test]
+fn a_journey_prints_a_receipt_and_reaches_the_centre_once() {
+    let kiosk = start_kiosk("journey");
+    let shots = kiosk.dir.join("shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let walker = JourneyWalker::new(&kiosk.ui, &kiosk.rig, Some(shots.clone()));
+    let record = walker.walk(ITEM, Language::Zh, false);
+    assert_eq!(record.outcome, "completed", "{record:?}");
+    for page in ["home", "guide", "identify", "consent", "form", "confirm", "receipt", "rate", "goodbye"] {
+        assert!(record.screens.iter().any(|s| s == page), "page {page} not visited: {:?}", record.screens);
+    }
+    let id = record.transaction_id.clone().expect("transaction id shown");
+    assert!(id.starts_with("KSK-DEMO-0001-"), "{id}");
+
+    // The printer simulator received one receipt with the transaction and the masked applicant.
+    let printer = kiosk.rig.printer.as_ref().unwrap();
+    let receipts = printer.wait_for_receipts(1, Duration::from_secs(5));
+    assert_eq!(receipts.len(), 1);
+    let receipt = &receipts[0].text;
+    assert!(receipt.contains(&id), "{receipt}");
+    assert!(receipt.contains("住房公积金"), "{receipt}");
+    assert!(receipt.contains("测*"), "masked name expected: {receipt}");
+    assert!(receipt.contains("110101********0011"), "{receipt}");
+    assert!(!receipt.contains(&kiosk.rig.test_card.id_number));
+    assert!(!receipt.contains(&kiosk.rig.test_card.name));
+
+    // The centre stored the transaction once, masked, with the rating.
+    assert!(record.centre_acknowledged);
+    let listing = kiosk.rig.central_transactions().unwrap();
+    let rows: Vec<_> = listing.iter().filter(|t| t.transaction_id == id).collect();
+    assert_eq!(rows.len(), 1, "{listing:?}");
+    assert_eq!(rows[0].item_code, ITEM);
+    assert_eq!(rows[0].masked_id_number.as_deref(), Some("110101********0011"));
+    assert_eq!(rows[0].rating, Some(5));
+
+    // Screenshots of every screen were written.
+    assert!(record.screenshots.len() >= 8, "{:?}", record.screenshots);
+    for file in &record.screenshots {
+        let size = std::fs::metadata(shots.join(file)).unwrap().len();
+        assert!(size > 10_000, "{file} looks empty ({size} bytes)");
+    }
+
+    // Neither the kiosk store nor the centre's database holds the name or ID number in plain.
+    let store = database_bytes(&kiosk.dir.join("kiosk.sqlite"));
+    let central = database_bytes(&kiosk.dir.join("central.sqlite"));
+    assert!(!store.is_empty() && !central.is_empty());
+    for bytes in [&store, &central] {
+        assert!(!contains(bytes, kiosk.rig.test_card.id_number.as_bytes()));
+        assert!(!contains(bytes, kiosk.rig.test_card.name.as_bytes()));
+        assert!(!contains(bytes, "东城区测试街道".as_bytes()));
+    }
+}
+
+#[test]
+fn idle_timeout_wipes_the_session_from_screen_and_memory() {
+    let kiosk = start_kiosk("idle");
+    let ui = &kiosk.ui;
+    tap(&ui.window, &format!("item-{ITEM}")).unwrap();
+    kiosk.rig.present_card_again();
+    tap(&ui.window, "btn-begin").unwrap();
+    // Wait for the card to be read, then agree: the form shows the masked applicant later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ui.window.global::<kiosk::Kiosk>().get_page() != "consent" {
+        assert!(std::time::Instant::now() < deadline, "card not read");
+        ui.pump();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tap(&ui.window, "btn-consent-agree").unwrap();
+    ui.pump();
+    assert_eq!(ui.window.global::<kiosk::Kiosk>().get_page(), "form");
+    assert!(ui.runtime.borrow().controller.session().is_some());
+
+    // The countdown warns before the end…
+    let step_s = ui.runtime.borrow().controller.screen().session.unwrap().seconds_left.unwrap();
+    ui.runtime.borrow().controller.clock().skip(Duration::from_secs(u64::from(step_s) - 5));
+    ui.pump();
+    let k = ui.window.global::<kiosk::Kiosk>();
+    assert!(k.get_warning(), "warning expected 5 s before the timeout");
+    assert!(k.get_countdown_visible());
+
+    // …and then the kiosk goes home with nothing personal left.
+    ui.runtime.borrow().controller.clock().skip(Duration::from_secs(10));
+    ui.pump();
+    assert_eq!(k.get_page(), "home");
+    assert!(ui.runtime.borrow().controller.session().is_none());
+    let shown = visible_text(ui);
+    let card = &kiosk.rig.test_card;
+    assert!(!shown.contains(&card.name) && !shown.contains(&card.id_number));
+    assert!(!shown.contains("测*") && !shown.contains("110101****"), "{shown}");
+    let state = format!("{:?}", ui.runtime.borrow().controller.screen());
+    assert!(!state.contains(&card.name) && !state.contains(&card.id_number) && !state.contains("测*"));
+}
+
+#[test]
+fn cancel_is_one_tap_away_and_records_an_abandoned_session() {
+    let kiosk = start_kiosk("cancel");
+    let ui = &kiosk.ui;
+    tap(&ui.window, &format!("item-{ITEM}")).unwrap();
+    tap(&ui.window, "btn-begin").unwrap();
+    ui.pump();
+    assert_eq!(ui.window.global::<kiosk::Kiosk>().get_page(), "identify");
+    tap(&ui.window, "btn-cancel").unwrap();
+    ui.pump();
+    assert_eq!(ui.window.global::<kiosk::Kiosk>().get_page(), "home");
+    assert!(ui.runtime.borrow().wait_for_outbox_drained(Duration::from_secs(10)));
+}
+
+#[test]
+fn language_and_elder_mode_switch_on_every_screen() {
+    let kiosk = start_kiosk("lang");
+    let ui = &kiosk.ui;
+    let settings = ui.window.global::<kiosk::Settings>();
+    tap(&ui.window, "btn-lang").unwrap();
+    assert!(settings.get_english());
+    let tiles = ui.window.global::<kiosk::Kiosk>().get_items();
+    use slint::Model;
+    let names: Vec<String> = tiles.iter().map(|t| t.name.to_string()).collect();
+    assert!(names.iter().any(|n| n.contains("Housing")), "{names:?}");
+    tap(&ui.window, &format!("item-{ITEM}")).unwrap();
+    tap(&ui.window, "btn-elder").unwrap();
+    assert!(settings.get_elder());
+    assert!(settings.get_body_size() >= 36.0);
+    assert!(settings.get_target() >= 96.0);
+    tap(&ui.window, "btn-lang").unwrap();
+    assert!(!settings.get_english());
+    tap(&ui.window, "btn-home").unwrap();
+    ui.pump();
+    // A finished session resets the kiosk for the next citizen.
+    assert!(!settings.get_elder());
+}
