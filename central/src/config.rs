@@ -9,7 +9,8 @@ use std::str::FromStr;
 /// Start-up settings of the central service.
 #[derive(Debug, Clone)]
 pub struct CentralConfig {
-    /// SQLite database file; created (with its folder) when missing.
+    /// SQLite database file; created (with its folder) when missing. Unused when the service
+    /// runs on PostgreSQL (`spawn_with_postgres`) or on a given store (`spawn_with_storage`).
     pub database_path: PathBuf,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,

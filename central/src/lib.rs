@@ -1,8 +1,9 @@
 //! `kiosk-central`: the central service of the e政务 kiosk fleet (DESIGN §7, §8).
 //!
 //! It receives kiosks' outbox batches (transactions, ratings, faults, …) and heartbeats over
-//! HTTP, stores them durably in SQLite behind the [`CentralStorage`] interface, and lists the
-//! received transactions (masked) for the central office.
+//! HTTP, stores them durably behind the [`CentralStorage`] interface — in SQLite
+//! ([`SqliteStore`], the embedded default) or PostgreSQL ([`PostgresStore`], for large fleets) —
+//! and lists the received transactions (masked) for the central office.
 //!
 //! ```no_run
 //! # fn demo() -> anyhow::Result<()> {
@@ -30,7 +31,10 @@ pub use api::MAX_BODY_BYTES;
 pub use config::{CentralConfig, ConfigError, KioskCredential};
 pub use server::{
     CentralThread, OFFLINE_AFTER, RunningCentral, StartError, spawn, spawn_in_thread,
+    spawn_in_thread_with_postgres, spawn_in_thread_with_storage, spawn_with_postgres,
+    spawn_with_storage,
 };
+pub use storage::postgres::{PostgresOptions, PostgresStore};
 pub use storage::sqlite::SqliteStore;
 pub use storage::{
     CentralStorage, Connectivity, IngestSummary, KioskState, KioskTransition, StorageError,
@@ -38,5 +42,5 @@ pub use storage::{
 };
 
 /// The store the service runs on by default: SQLite. Open it beside a running service (or after
-/// one stopped) to inspect what was received.
+/// one stopped) to inspect what was received. On PostgreSQL, open a [`PostgresStore`] instead.
 pub type CentralStore = SqliteStore;

@@ -1,4 +1,5 @@
-//! `kiosk-central` command line: `kiosk-central serve --db PATH --listen ADDR --kiosk ID=TOKEN …`.
+//! `kiosk-central` command line: `kiosk-central serve (--db PATH | --postgres URL) --listen ADDR
+//! --kiosk ID=TOKEN …`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -26,10 +27,21 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("storage").required(true).args(["db", "postgres"])))]
 struct ServeArgs {
-    /// SQLite database file (created when missing).
+    /// SQLite database file (created when missing): the embedded engine.
     #[arg(long, value_name = "PATH")]
-    db: PathBuf,
+    db: Option<PathBuf>,
+    /// PostgreSQL connection string instead of --db, e.g.
+    /// postgresql://central@127.0.0.1:5432/central or "host=/run/postgresql dbname=central"
+    /// (no TLS: loopback or unix socket). The schema is created or migrated at start.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KIOSK_CENTRAL_POSTGRES_URL",
+        hide_env_values = true
+    )]
+    postgres: Option<String>,
     /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -81,8 +93,10 @@ fn init_logging() {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let postgres = args.postgres;
     let config = CentralConfig {
-        database_path: args.db,
+        // Unused on PostgreSQL.
+        database_path: args.db.unwrap_or_default(),
         listen: args.listen,
         kiosks: args.kiosks,
         admin_token: args.admin_token,
@@ -96,7 +110,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Listen for stop signals before the service announces itself, so that a SIGTERM sent
         // as soon as it is up stops it cleanly instead of killing it.
         let stop_signal = StopSignal::install()?;
-        let central = kiosk_central::spawn(config).await?;
+        let central = match &postgres {
+            Some(url) => kiosk_central::spawn_with_postgres(config, url).await?,
+            None => kiosk_central::spawn(config).await?,
+        };
         stop_signal.wait().await?;
         tracing::info!("stop signal received; shutting down");
         central.shutdown().await;

@@ -1,13 +1,20 @@
 //! Starting and stopping the service: inside the caller's tokio runtime ([`spawn`]) or on a
 //! thread with its own runtime ([`spawn_in_thread`]) for callers that are not async.
+//!
+//! Each comes in three flavours of storage: the SQLite file of `CentralConfig::database_path`
+//! (`spawn`, `spawn_in_thread`), a PostgreSQL database (`spawn_with_postgres`,
+//! `spawn_in_thread_with_postgres`; `database_path` is then unused), or a store the caller opened
+//! (`spawn_with_storage`, `spawn_in_thread_with_storage`).
 
 use crate::api::{AppState, Credentials, router};
 use crate::clock::ServerTime;
 use crate::config::{CentralConfig, ConfigError};
+use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{CentralStorage, StorageError};
 use kiosk_protocol::{SealingError, SealingKey};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -58,23 +65,68 @@ impl RunningCentral {
     }
 }
 
-/// Opens the store and the sealing key, binds the listener and starts serving in a tokio task.
-pub async fn spawn(config: CentralConfig) -> anyhow::Result<RunningCentral> {
-    Ok(start(config).await?)
+/// Where the service keeps its data.
+enum StoreSource {
+    Sqlite(PathBuf),
+    Postgres(String),
+    Given(Arc<dyn CentralStorage>),
 }
 
-async fn start(config: CentralConfig) -> Result<RunningCentral, StartError> {
+impl StoreSource {
+    /// For the log: never a password.
+    fn describe(&self) -> String {
+        match self {
+            StoreSource::Sqlite(path) => format!("sqlite {}", path.display()),
+            StoreSource::Postgres(url) => describe_target(url),
+            StoreSource::Given(_) => "store given by the caller".into(),
+        }
+    }
+
+    fn open(self) -> Result<Arc<dyn CentralStorage>, StorageError> {
+        Ok(match self {
+            StoreSource::Sqlite(path) => Arc::new(SqliteStore::open(&path)?),
+            StoreSource::Postgres(url) => Arc::new(PostgresStore::open(&url)?),
+            StoreSource::Given(store) => store,
+        })
+    }
+}
+
+/// Opens the SQLite store at `config.database_path` and the sealing key, binds the listener and
+/// starts serving in a tokio task.
+pub async fn spawn(config: CentralConfig) -> anyhow::Result<RunningCentral> {
+    let source = StoreSource::Sqlite(config.database_path.clone());
+    Ok(start(config, source).await?)
+}
+
+/// [`spawn`] on a PostgreSQL database (`postgresql://user@host:port/db` or `host=… dbname=…`);
+/// `config.database_path` is not used. The schema is created or migrated at start.
+pub async fn spawn_with_postgres(
+    config: CentralConfig,
+    postgres_url: &str,
+) -> anyhow::Result<RunningCentral> {
+    Ok(start(config, StoreSource::Postgres(postgres_url.to_string())).await?)
+}
+
+/// [`spawn`] on a store the caller opened (either engine, or another [`CentralStorage`]);
+/// `config.database_path` is not used.
+pub async fn spawn_with_storage(
+    config: CentralConfig,
+    store: Arc<dyn CentralStorage>,
+) -> anyhow::Result<RunningCentral> {
+    Ok(start(config, StoreSource::Given(store)).await?)
+}
+
+async fn start(config: CentralConfig, source: StoreSource) -> Result<RunningCentral, StartError> {
     config.validate()?;
-    let database_path = config.database_path.clone();
     let key_path = config.sealing_key_path.clone();
+    let database = source.describe();
     let (store, sealing_key) = tokio::task::spawn_blocking(move || {
-        let store = SqliteStore::open(&database_path)?;
+        let store = source.open()?;
         let key = SealingKey::load_or_create(&key_path)?;
         Ok::<_, StartError>((store, key))
     })
     .await
     .map_err(|e| StartError::Thread(e.to_string()))??;
-    let store: Arc<dyn CentralStorage> = Arc::new(store);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -109,7 +161,7 @@ async fn start(config: CentralConfig) -> Result<RunningCentral, StartError> {
     });
     tracing::info!(
         %addr,
-        database = %config.database_path.display(),
+        %database,
         "central service listening"
     );
     Ok(RunningCentral { addr, stop, server })
@@ -182,8 +234,30 @@ impl Drop for CentralThread {
     }
 }
 
-/// Starts the service on a new thread with its own tokio runtime; returns once it listens.
+/// Starts the service on the SQLite store at `config.database_path`, on a new thread with its own
+/// tokio runtime; returns once it listens.
 pub fn spawn_in_thread(config: CentralConfig) -> anyhow::Result<CentralThread> {
+    let source = StoreSource::Sqlite(config.database_path.clone());
+    start_in_thread(config, source)
+}
+
+/// [`spawn_in_thread`] on a PostgreSQL database; `config.database_path` is not used.
+pub fn spawn_in_thread_with_postgres(
+    config: CentralConfig,
+    postgres_url: &str,
+) -> anyhow::Result<CentralThread> {
+    start_in_thread(config, StoreSource::Postgres(postgres_url.to_string()))
+}
+
+/// [`spawn_in_thread`] on a store the caller opened; `config.database_path` is not used.
+pub fn spawn_in_thread_with_storage(
+    config: CentralConfig,
+    store: Arc<dyn CentralStorage>,
+) -> anyhow::Result<CentralThread> {
+    start_in_thread(config, StoreSource::Given(store))
+}
+
+fn start_in_thread(config: CentralConfig, source: StoreSource) -> anyhow::Result<CentralThread> {
     let (started_tx, started_rx) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -202,7 +276,7 @@ pub fn spawn_in_thread(config: CentralConfig) -> anyhow::Result<CentralThread> {
                 }
             };
             runtime.block_on(async move {
-                match start(config).await {
+                match start(config, source).await {
                     Ok(running) => {
                         let _ = started_tx.send(Ok(running.addr()));
                         let _ = stopped.await;

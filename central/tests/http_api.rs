@@ -1,10 +1,11 @@
 //! The central service over real HTTP on loopback: outbox, heartbeat, transaction listing,
-//! authentication, privacy at rest, restart, and the command line.
+//! authentication, privacy at rest, restart, and the command line. The storage-facing tests run
+//! once on SQLite and once on PostgreSQL (`sqlite::…`, `postgres::…`).
 
 mod common;
 
 use common::*;
-use kiosk_central::{CentralStore, Connectivity, TransitionSubject, spawn, spawn_in_thread};
+use kiosk_central::{Connectivity, TransitionSubject, spawn_in_thread};
 use kiosk_protocol::SealingKey;
 use kiosk_protocol::wire::{
     BatchAck, ErrorBody, HeartbeatReply, PersonalData, TransactionListing, paths,
@@ -27,10 +28,9 @@ fn listings(client: &Client) -> Vec<TransactionListing> {
     serde_json::from_value(body).expect("a listing")
 }
 
-#[test]
-fn the_same_batch_posted_twice_is_stored_once() {
-    let dir = ScratchDir::new("dedupe");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn the_same_batch_posted_twice_is_stored_once(engine: Engine) {
+    let fx = Fixture::new(engine, "dedupe");
+    let central = fx.start();
     let client = Client::new(central.url());
     let body = batch(
         KIOSK_1,
@@ -66,17 +66,16 @@ fn the_same_batch_posted_twice_is_stored_once() {
     let third = ack(third);
     assert_eq!((third.stored, third.duplicates, third.acked_seq), (0, 1, 1));
 
-    let store = CentralStore::open(&dir.db()).expect("store opens beside the service");
+    let store = fx.store();
     assert_eq!(store.count_events(KIOSK_1).expect("count"), 3);
     assert_eq!(store.acked_seq(KIOSK_1).expect("cursor"), Some(3));
     assert_eq!(listings(&client).len(), 1);
     central.shutdown();
 }
 
-#[test]
-fn a_malformed_event_is_rejected_and_the_rest_stored() {
-    let dir = ScratchDir::new("reject");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn a_malformed_event_is_rejected_and_the_rest_stored(engine: Engine) {
+    let fx = Fixture::new(engine, "reject");
+    let central = fx.start();
     let client = Client::new(central.url());
     let mut broken = transaction_payload("T-2");
     broken.as_object_mut().expect("object").remove("item_code");
@@ -101,7 +100,7 @@ fn a_malformed_event_is_rejected_and_the_rest_stored() {
     assert_eq!(json!(rejected.idempotency_key), broken_key);
     assert!(rejected.reason.contains("item_code"), "{}", rejected.reason);
 
-    let store = CentralStore::open(&dir.db()).expect("store");
+    let store = fx.store();
     assert_eq!(store.count_events(KIOSK_1).expect("count"), 2);
     assert_eq!(store.count_rejected_events(KIOSK_1).expect("count"), 1);
     let ids: Vec<String> = listings(&client)
@@ -112,10 +111,9 @@ fn a_malformed_event_is_rejected_and_the_rest_stored() {
     central.shutdown();
 }
 
-#[test]
-fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing() {
-    let dir = ScratchDir::new("auth");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing(engine: Engine) {
+    let fx = Fixture::new(engine, "auth");
+    let central = fx.start();
     let client = Client::new(central.url());
     let body = batch(KIOSK_1, vec![event(1, "audit", json!({"action": "login"}))]);
 
@@ -142,7 +140,7 @@ fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing() {
     assert_eq!(client.get(paths::TRANSACTIONS, None).0, 401);
     assert_eq!(client.get(paths::TRANSACTIONS, Some(TOKEN_1)).0, 401);
 
-    let store = CentralStore::open(&dir.db()).expect("store");
+    let store = fx.store();
     for kiosk in [KIOSK_1, KIOSK_2] {
         assert_eq!(store.count_events(kiosk).expect("count"), 0);
         assert_eq!(store.acked_seq(kiosk).expect("cursor"), None);
@@ -151,10 +149,9 @@ fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing() {
     central.shutdown();
 }
 
-#[test]
-fn malformed_and_oversized_bodies_get_an_error_body() {
-    let dir = ScratchDir::new("malformed");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn malformed_and_oversized_bodies_get_an_error_body(engine: Engine) {
+    let fx = Fixture::new(engine, "malformed");
+    let central = fx.start();
     let client = Client::new(central.url());
 
     let (status, reply) = client.post_raw(paths::OUTBOX, Some(TOKEN_1), b"{\"kiosk_id\": ");
@@ -179,10 +176,9 @@ fn malformed_and_oversized_bodies_get_an_error_body() {
     central.shutdown();
 }
 
-#[test]
-fn heartbeats_update_one_state_row_and_record_only_changes() {
-    let dir = ScratchDir::new("heartbeat");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn heartbeats_update_one_state_row_and_record_only_changes(engine: Engine) {
+    let fx = Fixture::new(engine, "heartbeat");
+    let central = fx.start();
     let client = Client::new(central.url());
 
     for seq in [1, 2] {
@@ -198,13 +194,10 @@ fn heartbeats_update_one_state_row_and_record_only_changes() {
         assert!(kiosk_central::clock::is_rfc3339(&reply.server_time));
     }
 
-    let db = rusqlite::Connection::open(dir.db()).expect("open db");
-    let rows: i64 = db
-        .query_row("SELECT COUNT(*) FROM kiosk_state", [], |r| r.get(0))
-        .expect("count");
+    let rows = fx.query_i64("SELECT COUNT(*) FROM kiosk_state");
     assert_eq!(rows, 1, "one state row per kiosk, not one per heartbeat");
 
-    let store = CentralStore::open(&dir.db()).expect("store");
+    let store = fx.store();
     let state = store
         .kiosk_state(KIOSK_1)
         .expect("state")
@@ -245,10 +238,9 @@ fn heartbeats_update_one_state_row_and_record_only_changes() {
     central.shutdown();
 }
 
-#[test]
-fn a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction() {
-    let dir = ScratchDir::new("rating");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction(engine: Engine) {
+    let fx = Fixture::new(engine, "rating");
+    let central = fx.start();
     let client = Client::new(central.url());
 
     // T-2's rating arrives before T-2; T-1's rating arrives after T-1.
@@ -289,28 +281,15 @@ fn a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction
     central.shutdown();
 }
 
-/// Every file SQLite keeps for the database: the main file, its WAL and its shared-memory index.
-fn database_bytes(dir: &ScratchDir) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let path = format!("{}{suffix}", dir.db().display());
-        if let Ok(content) = std::fs::read(&path) {
-            bytes.extend_from_slice(&content);
-        }
-    }
-    bytes
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle.as_bytes())
 }
 
-#[test]
-fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database() {
-    let dir = ScratchDir::new("privacy");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database(engine: Engine) {
+    let fx = Fixture::new(engine, "privacy");
+    let central = fx.start();
     let client = Client::new(central.url());
     let transaction = transaction_event_with_personal_data(1, "T-1");
     let key: uuid::Uuid =
@@ -335,16 +314,19 @@ fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database() {
     );
     assert_eq!(listed[0].masked_name.as_deref(), Some(MASKED_NAME));
 
-    // While the service runs the data is in the WAL; after shutdown it is checkpointed.
-    let wal = std::path::PathBuf::from(format!("{}-wal", dir.db().display()));
-    assert!(wal.exists(), "the database runs in WAL mode");
-    let running = database_bytes(&dir);
+    // On SQLite, while the service runs the data is in the WAL; after shutdown it is
+    // checkpointed. On PostgreSQL the check reads a dump of the whole database.
+    if engine == Engine::Sqlite {
+        let wal = std::path::PathBuf::from(format!("{}-wal", fx.dir.db().display()));
+        assert!(wal.exists(), "the database runs in WAL mode");
+    }
+    let running = fx.stored_bytes();
     assert!(
         contains(&running, MASKED_ID_NUMBER),
         "the masked value is stored"
     );
     central.shutdown();
-    let stopped = database_bytes(&dir);
+    let stopped = fx.stored_bytes();
     for bytes in [&running, &stopped] {
         for secret in secrets {
             assert!(!contains(bytes, secret), "database file holds {secret}");
@@ -352,22 +334,21 @@ fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database() {
     }
 
     // The personal data is there, sealed with the centre's key.
-    let store = CentralStore::open(&dir.db()).expect("store");
+    let store = fx.store();
     let sealed = store
         .sealed_personal_data(KIOSK_1, key)
         .expect("read")
         .expect("sealed data stored");
-    let centre_key = SealingKey::load(&dir.key()).expect("key file");
+    let centre_key = SealingKey::load(&fx.dir.key()).expect("key file");
     let personal: PersonalData =
         serde_json::from_slice(&centre_key.open(&sealed).expect("opens")).expect("json");
     assert_eq!(personal.id_number, FULL_ID_NUMBER);
     assert_eq!(personal.address, ADDRESS);
 }
 
-#[test]
-fn a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored() {
-    let dir = ScratchDir::new("leak");
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+fn a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored(engine: Engine) {
+    let fx = Fixture::new(engine, "leak");
+    let central = fx.start();
     let client = Client::new(central.url());
     let mut leaking = event(
         1,
@@ -385,12 +366,11 @@ fn a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored() {
     );
     assert!(!reply.rejected[0].reason.contains(FULL_ID_NUMBER));
     central.shutdown();
-    assert!(!contains(&database_bytes(&dir), FULL_ID_NUMBER));
+    assert!(!contains(&fx.stored_bytes(), FULL_ID_NUMBER));
 }
 
-#[test]
-fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe() {
-    let dir = ScratchDir::new("restart");
+fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe(engine: Engine) {
+    let fx = Fixture::new(engine, "restart");
     let body = batch(
         KIOSK_1,
         vec![
@@ -398,7 +378,7 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe() {
             event(2, "rating", rating_payload("T-1", 4)),
         ],
     );
-    let central = spawn_in_thread(config(&dir)).expect("central starts");
+    let central = fx.start();
     let client = Client::new(central.url());
     assert_eq!(
         ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1).stored,
@@ -411,25 +391,34 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe() {
     );
     central.shutdown();
 
-    let central = spawn_in_thread(config(&dir)).expect("central restarts");
+    let central = fx.start();
     let client = Client::new(central.url());
     let listed = listings(&client);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].rating, Some(4));
     let again = ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1);
     assert_eq!((again.stored, again.duplicates, again.acked_seq), (0, 2, 2));
-    let store = CentralStore::open(&dir.db()).expect("store");
+    let store = fx.store();
     assert_eq!(store.count_events(KIOSK_1).expect("count"), 2);
     let state = store.kiosk_state(KIOSK_1).expect("state").expect("seen");
     assert_eq!(state.last_heartbeat.seq, 7);
-    assert_eq!(store.schema_version().expect("version"), 1);
+    drop(store);
+    assert_eq!(fx.schema_version(), 1);
     central.shutdown();
 }
 
-#[tokio::test]
-async fn spawn_serves_inside_the_callers_runtime_and_shuts_down() {
-    let dir = ScratchDir::new("async");
-    let central = spawn(config(&dir)).await.expect("central starts");
+fn spawn_serves_inside_the_callers_runtime_and_shuts_down(engine: Engine) {
+    let fx = Fixture::new(engine, "async");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(spawn_and_stop(&fx));
+}
+
+async fn spawn_and_stop(fx: &Fixture) {
+    let central = fx.spawn().await;
     let base = format!("http://{}", central.addr());
     assert_ne!(central.addr().port(), 0);
     let health = tokio::task::spawn_blocking(move || Client::new(base).get("/healthz", None))
@@ -443,6 +432,19 @@ async fn spawn_serves_inside_the_callers_runtime_and_shuts_down() {
         "stopped listening"
     );
 }
+
+on_both_engines!(
+    the_same_batch_posted_twice_is_stored_once,
+    a_malformed_event_is_rejected_and_the_rest_stored,
+    unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing,
+    malformed_and_oversized_bodies_get_an_error_body,
+    heartbeats_update_one_state_row_and_record_only_changes,
+    a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction,
+    personal_data_is_masked_in_the_listing_and_sealed_in_the_database,
+    a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored,
+    a_restart_on_the_same_database_keeps_the_data_and_the_dedupe,
+    spawn_serves_inside_the_callers_runtime_and_shuts_down,
+);
 
 #[test]
 fn an_invalid_configuration_is_refused_at_start() {
@@ -489,14 +491,80 @@ mod command_line {
     }
 
     #[test]
-    fn serve_starts_answers_and_stops_on_sigterm() {
-        let dir = ScratchDir::new("cli");
-        let mut child = binary()
+    fn serve_needs_exactly_one_of_db_and_postgres() {
+        let common = [
+            "serve",
+            "--key-file",
+            "x.key",
+            "--admin-token",
+            "admin-t",
+            "--kiosk",
+            "kiosk-001=token-1",
+        ];
+        for storage in [
+            &[][..],
+            &[
+                "--db",
+                "x.db",
+                "--postgres",
+                "postgresql://u@127.0.0.1:1/db",
+            ][..],
+        ] {
+            let output = binary()
+                .args(common)
+                .args(storage)
+                .env_remove("KIOSK_CENTRAL_POSTGRES_URL")
+                .output()
+                .expect("runs");
+            assert!(!output.status.success(), "{storage:?} accepted");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("--db") && stderr.contains("--postgres"),
+                "{stderr}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreachable_postgres_is_a_clear_error_without_the_password() {
+        let dir = ScratchDir::new("cli-nopg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let output = binary()
             .arg("serve")
-            .arg("--db")
-            .arg(dir.db())
             .arg("--key-file")
             .arg(dir.key())
+            .args(["--admin-token", ADMIN_TOKEN, "--listen", "127.0.0.1:0"])
+            .args(["--kiosk", &format!("{KIOSK_1}={TOKEN_1}")])
+            .arg("--postgres")
+            .arg(format!(
+                "postgresql://central:pg-s3cret@127.0.0.1:{port}/central?connect_timeout=2"
+            ))
+            .output()
+            .expect("runs");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("central database"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("127.0.0.1:{port}/central")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("pg-s3cret"), "{stderr}");
+    }
+
+    fn serve_starts_answers_and_stops_on_sigterm(engine: Engine) {
+        let fx = Fixture::new(engine, "cli");
+        let mut command = binary();
+        command.arg("serve");
+        match &fx.postgres_url {
+            None => command.arg("--db").arg(fx.dir.db()),
+            Some(url) => command.arg("--postgres").arg(url),
+        };
+        let mut child = command
+            .arg("--key-file")
+            .arg(fx.dir.key())
             .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
             .args(["--kiosk", &format!("{KIOSK_1}={TOKEN_1}")])
             .env("RUST_LOG", "info")
@@ -527,6 +595,9 @@ mod command_line {
         assert!(status.success());
         let exit = child.wait().expect("exits");
         assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
-        assert!(dir.key().exists() && dir.db().exists());
+        assert!(fx.dir.key().exists());
+        assert_eq!(fx.dir.db().exists(), engine == Engine::Sqlite);
     }
+
+    crate::on_both_engines!(serve_starts_answers_and_stops_on_sigterm);
 }

@@ -5,7 +5,7 @@
 use super::rig::DemoRig;
 use crate::Kiosk;
 use crate::ui::KioskUi;
-use crate::ui::driver::{is_shown, screenshot, tap};
+use crate::ui::driver::{is_shown, screenshot, tap, tap_in_list};
 use kiosk_core::catalogue::{FieldType, Step};
 use kiosk_core::text::Language;
 use serde::Serialize;
@@ -70,11 +70,11 @@ impl<'a> JourneyWalker<'a> {
     fn shot(&self, record: &mut JourneyRecord, name: &str) -> Result<(), String> {
         let Some(dir) = &self.shots else { return Ok(()) };
         let file = format!(
-            "{:02}-{}-{}{}-{name}.png",
-            record.screenshots.len() + 1,
+            "{}-{}{}-{:02}-{name}.png",
             record.item_code,
             record.language,
-            if record.elder_mode { "-elder" } else { "" }
+            if record.elder_mode { "-elder" } else { "" },
+            record.screenshots.len() + 1,
         );
         self.ui.refresh();
         screenshot(&self.ui.window, &dir.join(&file))?;
@@ -234,7 +234,8 @@ impl<'a> JourneyWalker<'a> {
         for field in fields.iter() {
             let key = field.key.to_string();
             let spec = specs.iter().find(|(k, ..)| *k == key);
-            self.tap(&format!("field-{key}"))?;
+            tap_in_list(&self.ui.window, &format!("field-{key}"), "field-")?;
+            self.ui.pump();
             match spec.map(|(_, t, min, _)| (t, *min)) {
                 Some((FieldType::Choice, _)) => self.tap(&format!("choice-{key}-0"))?,
                 Some((FieldType::Phone, _)) => self.type_digits("13800138000")?,

@@ -266,7 +266,16 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
             .map(|f| FormFieldView {
                 key: f.key.clone().into(),
                 label: f.label.get(lang).into(),
-                value: f.value.clone().into(),
+                value: match f.field_type {
+                    FieldType::Choice => f
+                        .choices
+                        .iter()
+                        .find(|c| c.value == f.value)
+                        .map(|c| c.label.get(lang).to_string())
+                        .unwrap_or_default()
+                        .into(),
+                    _ => f.value.clone().into(),
+                },
                 hint: f.hint.as_ref().map(|h| h.get(lang)).unwrap_or_default().into(),
                 error: f.error.as_ref().map(|e| e.get(lang)).unwrap_or_default().into(),
                 kind: field_kind(&f.field_type).into(),

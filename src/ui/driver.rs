@@ -45,6 +45,30 @@ pub fn tap(window: &AppWindow, accessible_id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Taps an element inside a scrolled list, scrolling the list (by a wheel or swipe on one of
+/// its visible rows, whose ids start with `row_prefix`) until the element is on screen.
+pub fn tap_in_list(window: &AppWindow, accessible_id: &str, row_prefix: &str) -> Result<(), String> {
+    for delta in [0.0, -250.0, -250.0, -250.0, -250.0, 250.0, 250.0, 250.0, 250.0, 250.0, 250.0] {
+        if delta != 0.0 {
+            let prefix = row_prefix.to_string();
+            let row = ElementQuery::from_root(window)
+                .match_descendants()
+                .match_predicate(move |e| {
+                    e.accessible_id().is_some_and(|id| id.starts_with(prefix.as_str()))
+                })
+                .find_first();
+            match row {
+                Some(row) => row.scroll(0.0, delta),
+                None => break,
+            }
+        }
+        if is_shown(window, accessible_id) {
+            return tap(window, accessible_id);
+        }
+    }
+    Err(format!("no element with accessible id `{accessible_id}` on screen, even after scrolling"))
+}
+
 /// The accessible labels of every element with an accessible id on screen (for assertions
 /// about what a citizen can see and tap).
 pub fn visible_ids(window: &AppWindow) -> Vec<String> {

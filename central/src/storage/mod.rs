@@ -5,6 +5,8 @@
 //! in SQL. Every method is blocking; async callers run them on the blocking pool.
 
 pub mod migrations;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use crate::clock::ServerTime;

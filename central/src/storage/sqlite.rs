@@ -2,15 +2,19 @@
 //! behind a mutex (SQLite has a single writer anyway; a city's load is a few writes a second).
 
 use super::migrations;
+use super::rows::{
+    PreviousState, StoredKioskState, StoredListing, heartbeat_json_columns, heartbeat_transitions,
+    offline_transition, outcome_text, parse_devices, saturating_i64, subject_columns,
+    subject_from_columns,
+};
 use super::{
-    AcceptedEvent, CentralStorage, CheckedBatch, Connectivity, EventProjection, IngestSummary,
-    KioskState, KioskTransition, RatingRow, StorageError, TransactionRow, TransitionSubject,
+    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, IngestSummary, KioskState,
+    KioskTransition, RatingRow, StorageError, TransactionRow,
 };
 use crate::clock::ServerTime;
 use kiosk_protocol::SealedBytes;
-use kiosk_protocol::wire::{DeviceReport, Heartbeat, TransactionListing, TransactionOutcome};
+use kiosk_protocol::wire::{Heartbeat, TransactionListing};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -126,23 +130,30 @@ impl SqliteStore {
             .map_err(engine("list transactions"))?;
         let rows = stmt
             .query_map([], |row| {
-                Ok(StoredListing {
-                    kiosk_id: row.get(0)?,
-                    idempotency_key: row.get(1)?,
-                    transaction_id: row.get(2)?,
-                    item_code: row.get(3)?,
-                    outcome: row.get(4)?,
-                    masked_name: row.get(5)?,
-                    masked_id_number: row.get(6)?,
-                    rating: row.get(7)?,
-                    finished_at: row.get(8)?,
-                    received_at: row.get(9)?,
-                })
+                let key: String = row.get(1)?;
+                Ok((
+                    key,
+                    StoredListing {
+                        kiosk_id: row.get(0)?,
+                        idempotency_key: Uuid::nil(),
+                        transaction_id: row.get(2)?,
+                        item_code: row.get(3)?,
+                        outcome: row.get(4)?,
+                        masked_name: row.get(5)?,
+                        masked_id_number: row.get(6)?,
+                        rating: row.get(7)?,
+                        finished_at: row.get(8)?,
+                        received_at: row.get(9)?,
+                    },
+                ))
             })
             .map_err(engine("list transactions"))?;
         let mut listings = Vec::new();
         for row in rows {
-            listings.push(row.map_err(engine("list transactions"))?.into_listing()?);
+            let (key, mut stored) = row.map_err(engine("list transactions"))?;
+            stored.idempotency_key = Uuid::parse_str(&key)
+                .map_err(|e| StorageError::Corrupt(format!("transactions.idempotency_key: {e}")))?;
+            listings.push(stored.into_listing()?);
         }
         Ok(listings)
     }
@@ -204,15 +215,10 @@ impl SqliteStore {
         let rows = stmt
             .query_map([kiosk_id], |row| {
                 let subject_kind: String = row.get(1)?;
-                let subject: String = row.get(2)?;
                 Ok(KioskTransition {
                     kiosk_id: kiosk_id.to_string(),
                     at: row.get(0)?,
-                    subject: if subject_kind == "device" {
-                        TransitionSubject::Device(subject)
-                    } else {
-                        TransitionSubject::Connectivity
-                    },
+                    subject: subject_from_columns(&subject_kind, row.get(2)?),
                     from_state: row.get(3)?,
                     from_detail: row.get(4)?,
                     to_state: row.get(5)?,
@@ -314,55 +320,15 @@ impl CentralStorage for SqliteStore {
             .optional()
             .map_err(engine("read kiosk state"))?;
 
-        let mut transitions = Vec::new();
-        let transition =
-            |subject, from: Option<(String, Option<String>)>, to: (String, Option<String>)| {
-                let (from_state, from_detail) = from.unzip();
-                KioskTransition {
-                    kiosk_id: heartbeat.kiosk_id.clone(),
-                    at: received_at.rfc3339.clone(),
-                    subject,
-                    from_state,
-                    from_detail: from_detail.flatten(),
-                    to_state: to.0,
-                    to_detail: to.1,
-                }
-            };
-        let (previous_connectivity, previous_devices) = match &previous {
-            Some((connectivity, devices_json)) => {
-                (Some(connectivity.clone()), parse_devices(devices_json)?)
-            }
-            None => (Some("never_seen".to_string()), Vec::new()),
-        };
-        if previous_connectivity.as_deref() != Some(Connectivity::Online.as_str()) {
-            transitions.push(transition(
-                TransitionSubject::Connectivity,
-                previous_connectivity.map(|state| (state, None)),
-                (Connectivity::Online.as_str().to_string(), None),
-            ));
-        }
-        let before = devices_by_class(&previous_devices);
-        let after = devices_by_class(&heartbeat.devices);
-        for (class, now) in &after {
-            let was = before.get(class);
-            if was != Some(now) {
-                transitions.push(transition(
-                    TransitionSubject::Device(class.to_string()),
-                    was.map(|(s, d)| (s.to_string(), d.map(str::to_string))),
-                    (now.0.to_string(), now.1.map(str::to_string)),
-                ));
-            }
-        }
-        for (class, was) in &before {
-            if !after.contains_key(class) {
-                transitions.push(transition(
-                    TransitionSubject::Device(class.to_string()),
-                    Some((was.0.to_string(), was.1.map(str::to_string))),
-                    ("not_reported".to_string(), None),
-                ));
-            }
-        }
-
+        let previous = previous
+            .map(|(connectivity, devices_json)| {
+                Ok::<_, StorageError>(PreviousState {
+                    connectivity,
+                    devices: parse_devices(&devices_json)?,
+                })
+            })
+            .transpose()?;
+        let transitions = heartbeat_transitions(heartbeat, received_at, previous);
         upsert_kiosk_state(&tx, heartbeat, received_at)?;
         for t in &transitions {
             insert_transition(&tx, t)?;
@@ -398,15 +364,7 @@ impl CentralStorage for SqliteStore {
                 [&kiosk_id],
             )
             .map_err(engine("mark kiosk offline"))?;
-            let t = KioskTransition {
-                kiosk_id,
-                at: now.rfc3339.clone(),
-                subject: TransitionSubject::Connectivity,
-                from_state: Some(Connectivity::Online.as_str().to_string()),
-                from_detail: None,
-                to_state: Connectivity::Offline.as_str().to_string(),
-                to_detail: None,
-            };
+            let t = offline_transition(kiosk_id, now);
             insert_transition(&tx, &t)?;
             transitions.push(t);
         }
@@ -566,10 +524,7 @@ fn upsert_kiosk_state(
     heartbeat: &Heartbeat,
     received_at: &ServerTime,
 ) -> Result<(), StorageError> {
-    let devices = serde_json::to_string(&heartbeat.devices)
-        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let unavailable = serde_json::to_string(&heartbeat.unavailable_items)
-        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let (devices, unavailable) = heartbeat_json_columns(heartbeat)?;
     tx.execute(
         "INSERT INTO kiosk_state
              (kiosk_id, connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
@@ -613,10 +568,7 @@ fn upsert_kiosk_state(
 }
 
 fn insert_transition(tx: &Transaction<'_>, t: &KioskTransition) -> Result<(), StorageError> {
-    let (subject_kind, subject) = match &t.subject {
-        TransitionSubject::Connectivity => ("connectivity", "kiosk"),
-        TransitionSubject::Device(class) => ("device", class.as_str()),
-    };
+    let (subject_kind, subject) = subject_columns(&t.subject);
     tx.execute(
         "INSERT INTO kiosk_transitions
              (kiosk_id, at, subject_kind, subject, from_state, from_detail, to_state, to_detail)
@@ -636,194 +588,15 @@ fn insert_transition(tx: &Transaction<'_>, t: &KioskTransition) -> Result<(), St
     Ok(())
 }
 
-/// (state, detail) of each reported device, by class.
-fn devices_by_class(devices: &[DeviceReport]) -> BTreeMap<&str, (&str, Option<&str>)> {
-    devices
-        .iter()
-        .map(|d| (d.class.as_str(), (d.state.as_str(), d.detail.as_deref())))
-        .collect()
-}
-
-fn parse_devices(json: &str) -> Result<Vec<DeviceReport>, StorageError> {
-    serde_json::from_str(json)
-        .map_err(|e| StorageError::Corrupt(format!("kiosk_state.devices: {e}")))
-}
-
-fn saturating_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn outcome_text(outcome: TransactionOutcome) -> &'static str {
-    match outcome {
-        TransactionOutcome::Completed => "completed",
-        TransactionOutcome::Cancelled => "cancelled",
-        TransactionOutcome::TimedOut => "timed_out",
-        TransactionOutcome::Failed => "failed",
-    }
-}
-
-fn parse_outcome(text: &str) -> Result<TransactionOutcome, StorageError> {
-    match text {
-        "completed" => Ok(TransactionOutcome::Completed),
-        "cancelled" => Ok(TransactionOutcome::Cancelled),
-        "timed_out" => Ok(TransactionOutcome::TimedOut),
-        "failed" => Ok(TransactionOutcome::Failed),
-        other => Err(StorageError::Corrupt(format!(
-            "transactions.outcome {other:?}"
-        ))),
-    }
-}
-
-/// A row of the transaction listing as read from SQLite, before type checks.
-struct StoredListing {
-    kiosk_id: String,
-    idempotency_key: String,
-    transaction_id: String,
-    item_code: String,
-    outcome: String,
-    masked_name: Option<String>,
-    masked_id_number: Option<String>,
-    rating: Option<u8>,
-    finished_at: String,
-    received_at: String,
-}
-
-impl StoredListing {
-    fn into_listing(self) -> Result<TransactionListing, StorageError> {
-        Ok(TransactionListing {
-            idempotency_key: Uuid::parse_str(&self.idempotency_key)
-                .map_err(|e| StorageError::Corrupt(format!("transactions.idempotency_key: {e}")))?,
-            outcome: parse_outcome(&self.outcome)?,
-            kiosk_id: self.kiosk_id,
-            transaction_id: self.transaction_id,
-            item_code: self.item_code,
-            masked_name: self.masked_name,
-            masked_id_number: self.masked_id_number,
-            rating: self.rating,
-            finished_at: self.finished_at,
-            received_at: self.received_at,
-        })
-    }
-}
-
-/// A `kiosk_state` row as read from SQLite, before type checks.
-struct StoredKioskState {
-    connectivity: String,
-    heartbeat_seq: i64,
-    sent_at: String,
-    software_version: String,
-    catalogue_version: u32,
-    devices: String,
-    items_offered: u32,
-    items_available: u32,
-    unavailable_items: String,
-    outbox_depth: i64,
-    oldest_unsent_age_s: Option<i64>,
-    dead_letter_count: i64,
-    last_seen: String,
-}
-
-impl StoredKioskState {
-    fn into_state(self, kiosk_id: &str) -> Result<KioskState, StorageError> {
-        let unsigned = |value: i64| u64::try_from(value).unwrap_or(0);
-        let connectivity = Connectivity::parse(&self.connectivity).ok_or_else(|| {
-            StorageError::Corrupt(format!("kiosk_state.connectivity {:?}", self.connectivity))
-        })?;
-        let unavailable_items = serde_json::from_str(&self.unavailable_items)
-            .map_err(|e| StorageError::Corrupt(format!("kiosk_state.unavailable_items: {e}")))?;
-        Ok(KioskState {
-            kiosk_id: kiosk_id.to_string(),
-            connectivity,
-            last_heartbeat: Heartbeat {
-                kiosk_id: kiosk_id.to_string(),
-                seq: unsigned(self.heartbeat_seq),
-                sent_at: self.sent_at,
-                software_version: self.software_version,
-                catalogue_version: self.catalogue_version,
-                devices: parse_devices(&self.devices)?,
-                items_offered: self.items_offered,
-                items_available: self.items_available,
-                unavailable_items,
-                outbox_depth: unsigned(self.outbox_depth),
-                oldest_unsent_age_s: self.oldest_unsent_age_s.map(unsigned),
-                dead_letter_count: unsigned(self.dead_letter_count),
-            },
-            last_seen: self.last_seen,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn heartbeat(kiosk_id: &str, seq: u64) -> Heartbeat {
-        Heartbeat {
-            kiosk_id: kiosk_id.into(),
-            seq,
-            sent_at: "2026-11-21T10:00:00Z".into(),
-            software_version: "0.1.0".into(),
-            catalogue_version: 1,
-            devices: vec![],
-            items_offered: 9,
-            items_available: 9,
-            unavailable_items: vec![],
-            outbox_depth: 0,
-            oldest_unsent_age_s: None,
-            dead_letter_count: 0,
-        }
-    }
 
     fn scratch_db(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("central-sqlite-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir.join("central.db")
-    }
-
-    #[test]
-    fn silent_kiosks_go_offline_and_come_back_online() {
-        let path = scratch_db("sweep");
-        let store = SqliteStore::open(&path).expect("open");
-        let t0 = ServerTime::from_unix_ms(1_795_000_000_000);
-        store
-            .record_heartbeat(&heartbeat("a", 1), &t0)
-            .expect("heartbeat");
-
-        let early = ServerTime::from_unix_ms(t0.unix_ms - 1);
-        assert!(
-            store
-                .mark_silent_kiosks_offline(&early, &t0)
-                .expect("sweep")
-                .is_empty()
-        );
-
-        let later = ServerTime::from_unix_ms(t0.unix_ms + 100_000);
-        let silent_since = ServerTime::from_unix_ms(t0.unix_ms + 1);
-        let swept = store
-            .mark_silent_kiosks_offline(&silent_since, &later)
-            .expect("sweep");
-        assert_eq!(swept.len(), 1);
-        assert_eq!(swept[0].to_state, "offline");
-        let state = store.kiosk_state("a").expect("state").expect("seen");
-        assert_eq!(state.connectivity, Connectivity::Offline);
-        // A second sweep finds nothing new.
-        assert!(
-            store
-                .mark_silent_kiosks_offline(&silent_since, &later)
-                .expect("sweep")
-                .is_empty()
-        );
-
-        let back = store
-            .record_heartbeat(&heartbeat("a", 2), &later)
-            .expect("heartbeat");
-        assert_eq!(back.len(), 1);
-        assert_eq!(back[0].from_state.as_deref(), Some("offline"));
-        assert_eq!(back[0].to_state, "online");
-        assert_eq!(store.kiosk_transitions("a").expect("transitions").len(), 3);
-        drop(store);
-        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 
     #[test]

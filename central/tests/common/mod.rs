@@ -1,8 +1,14 @@
-//! Helpers shared by the HTTP tests: a scratch folder, a service on a loopback port, a client.
+//! Helpers shared by the tests: a scratch folder, a store or a service on either engine, a client.
 
 #![allow(dead_code)]
 
-use kiosk_central::{CentralConfig, KioskCredential};
+#[path = "../support/postgres.rs"]
+pub mod postgres;
+
+use kiosk_central::{
+    CentralConfig, CentralStorage, CentralThread, KioskCredential, PostgresStore, RunningCentral,
+    SqliteStore,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,6 +77,153 @@ pub fn config(dir: &ScratchDir) -> CentralConfig {
         ],
         admin_token: ADMIN_TOKEN.into(),
         sealing_key_path: dir.key(),
+    }
+}
+
+/// A storage engine the suites run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `fn name(engine: Engine)` once per engine, as `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name($crate::common::Engine::Sqlite) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name($crate::common::Engine::Postgres) })*
+        }
+    };
+}
+
+/// One test's storage: a scratch folder (key file, SQLite file) and, on PostgreSQL, a fresh
+/// database on the test binary's server.
+pub struct Fixture {
+    pub engine: Engine,
+    pub dir: ScratchDir,
+    pub postgres_url: Option<String>,
+}
+
+impl Fixture {
+    pub fn new(engine: Engine, name: &str) -> Self {
+        let dir = ScratchDir::new(name);
+        let postgres_url = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(postgres::server().create_database(name)),
+        };
+        Self {
+            engine,
+            dir,
+            postgres_url,
+        }
+    }
+
+    pub fn config(&self) -> CentralConfig {
+        config(&self.dir)
+    }
+
+    /// The service on this fixture's storage, on its own thread.
+    pub fn start(&self) -> CentralThread {
+        self.start_with(self.config()).expect("central starts")
+    }
+
+    pub fn start_with(&self, config: CentralConfig) -> anyhow::Result<CentralThread> {
+        match &self.postgres_url {
+            None => kiosk_central::spawn_in_thread(config),
+            Some(url) => kiosk_central::spawn_in_thread_with_postgres(config, url),
+        }
+    }
+
+    /// The service on this fixture's storage, in the caller's runtime.
+    pub async fn spawn(&self) -> RunningCentral {
+        match &self.postgres_url {
+            None => kiosk_central::spawn(self.config()).await,
+            Some(url) => kiosk_central::spawn_with_postgres(self.config(), url).await,
+        }
+        .expect("central starts")
+    }
+
+    /// Opens the store (beside a running service, or after it stopped). Blocking: not from an
+    /// async context.
+    pub fn store(&self) -> Box<dyn CentralStorage> {
+        match &self.postgres_url {
+            None => Box::new(SqliteStore::open(&self.dir.db()).expect("SQLite store opens")),
+            Some(url) => Box::new(PostgresStore::open(url).expect("PostgreSQL store opens")),
+        }
+    }
+
+    pub fn schema_version(&self) -> i64 {
+        match &self.postgres_url {
+            None => SqliteStore::open(&self.dir.db())
+                .and_then(|s| s.schema_version())
+                .expect("schema version"),
+            Some(url) => PostgresStore::open(url)
+                .and_then(|s| s.schema_version())
+                .expect("schema version"),
+        }
+    }
+
+    /// Runs SQL on the engine directly, bypassing the store (to fake a newer schema, …).
+    pub fn execute_sql(&self, sql: &str) {
+        match &self.postgres_url {
+            None => rusqlite::Connection::open(self.dir.db())
+                .and_then(|c| c.execute_batch(sql))
+                .expect("SQL runs"),
+            Some(url) => {
+                let database = url
+                    .rsplit('/')
+                    .next()
+                    .and_then(|rest| rest.split('?').next())
+                    .expect("database name");
+                postgres::server().run_sql(database, sql);
+            }
+        }
+    }
+
+    /// A single number from the engine, e.g. `SELECT COUNT(*) FROM kiosk_state`.
+    pub fn query_i64(&self, sql: &str) -> i64 {
+        match &self.postgres_url {
+            None => rusqlite::Connection::open(self.dir.db())
+                .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+                .expect("query runs"),
+            Some(url) => {
+                let url = url.clone();
+                let sql = sql.to_string();
+                std::thread::spawn(move || {
+                    let mut client =
+                        ::postgres::Client::connect(&url, ::postgres::NoTls).expect("connect");
+                    client
+                        .query_one(sql.as_str(), &[])
+                        .and_then(|row| row.try_get(0))
+                        .expect("query runs")
+                })
+                .join()
+                .expect("query thread")
+            }
+        }
+    }
+
+    /// Everything the engine keeps of this test's data: on SQLite the bytes of the database
+    /// file, its WAL and its shared-memory index; on PostgreSQL a `pg_dump` of the database.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match &self.postgres_url {
+            None => {
+                let mut bytes = Vec::new();
+                for suffix in ["", "-wal", "-shm"] {
+                    let path = format!("{}{suffix}", self.dir.db().display());
+                    if let Ok(content) = std::fs::read(&path) {
+                        bytes.extend_from_slice(&content);
+                    }
+                }
+                bytes
+            }
+            Some(url) => postgres::server().dump(url),
+        }
     }
 }
 

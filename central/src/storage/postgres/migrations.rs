@@ -1,0 +1,224 @@
+//! Numbered schema migrations of the PostgreSQL engine.
+//!
+//! The same steps as the SQLite engine's ([`crate::storage::migrations`]), written for
+//! PostgreSQL: identity keys, `UUID` idempotency keys, `BYTEA` sealed data, `BIGINT` counters.
+//! Times stay RFC 3339 text, as in SQLite, so both engines hand back exactly what they stored.
+//!
+//! `schema_version` holds one row per applied migration. Each migration runs in its own
+//! transaction with its row (PostgreSQL's DDL is transactional), under an advisory lock, so that
+//! several central instances starting at once against one database apply each step once. A
+//! database written by a newer program is refused. Never edit a released migration: add the next
+//! number, and add the matching step to the SQLite engine.
+
+use crate::storage::StorageError;
+use crate::storage::migrations::Migration;
+use ::postgres::{Client, GenericClient};
+
+/// Advisory lock key held while migrating (arbitrary, fixed: "kiosk-central migrate").
+const MIGRATION_LOCK: i64 = 0x6b69_6f73_6b6d_6967;
+
+/// Every migration, in order. The last one's number is the schema version this program writes.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "events, transactions, ratings, kiosk state",
+    sql: r#"
+CREATE TABLE received_events (
+    id               BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    idempotency_key  UUID    NOT NULL,
+    seq              BIGINT  NOT NULL,
+    kind             TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,     -- JSON, masked values only
+    sealed_personal  BYTEA,                -- personal data sealed with the centre's key
+    created_at       TEXT    NOT NULL,     -- kiosk clock
+    received_at      TEXT    NOT NULL,     -- server clock
+    UNIQUE (kiosk_id, idempotency_key)
+);
+CREATE INDEX received_events_by_kiosk_seq ON received_events (kiosk_id, seq);
+
+CREATE TABLE rejected_events (
+    id               BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    seq              BIGINT  NOT NULL,
+    idempotency_key  UUID    NOT NULL,
+    reason           TEXT    NOT NULL,
+    received_at      TEXT    NOT NULL
+);
+CREATE INDEX rejected_events_by_kiosk ON rejected_events (kiosk_id, seq);
+
+CREATE TABLE transactions (
+    id                 BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kiosk_id           TEXT    NOT NULL,
+    transaction_id     TEXT    NOT NULL,
+    idempotency_key    UUID    NOT NULL,
+    item_code          TEXT    NOT NULL,
+    item_name          TEXT    NOT NULL,
+    department         TEXT    NOT NULL,
+    outcome            TEXT    NOT NULL,
+    masked_name        TEXT,
+    masked_id_number   TEXT,
+    started_at         TEXT    NOT NULL,
+    finished_at        TEXT    NOT NULL,
+    catalogue_version  BIGINT  NOT NULL,
+    received_at        TEXT    NOT NULL,
+    UNIQUE (kiosk_id, transaction_id)
+);
+
+CREATE TABLE ratings (
+    id               BIGINT   GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kiosk_id         TEXT     NOT NULL,
+    transaction_id   TEXT     NOT NULL,
+    idempotency_key  UUID     NOT NULL,
+    item_code        TEXT     NOT NULL,
+    rating           SMALLINT,             -- NULL: the citizen skipped rating
+    rated_at         TEXT     NOT NULL,
+    received_at      TEXT     NOT NULL,
+    UNIQUE (kiosk_id, transaction_id)
+);
+
+CREATE TABLE kiosk_ack_cursor (
+    kiosk_id    TEXT    PRIMARY KEY,
+    acked_seq   BIGINT  NOT NULL,
+    updated_at  TEXT    NOT NULL
+);
+
+CREATE TABLE kiosk_state (
+    kiosk_id             TEXT    PRIMARY KEY,
+    connectivity         TEXT    NOT NULL,
+    heartbeat_seq        BIGINT  NOT NULL,
+    sent_at              TEXT    NOT NULL,
+    software_version     TEXT    NOT NULL,
+    catalogue_version    BIGINT  NOT NULL,
+    devices              TEXT    NOT NULL,  -- JSON array of DeviceReport
+    items_offered        BIGINT  NOT NULL,
+    items_available      BIGINT  NOT NULL,
+    unavailable_items    TEXT    NOT NULL,  -- JSON array of item codes
+    outbox_depth         BIGINT  NOT NULL,
+    oldest_unsent_age_s  BIGINT,
+    dead_letter_count    BIGINT  NOT NULL,
+    last_seen            TEXT    NOT NULL,
+    last_seen_unix_ms    BIGINT  NOT NULL
+);
+CREATE INDEX kiosk_state_by_last_seen ON kiosk_state (connectivity, last_seen_unix_ms);
+
+CREATE TABLE kiosk_transitions (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kiosk_id      TEXT   NOT NULL,
+    at            TEXT   NOT NULL,
+    subject_kind  TEXT   NOT NULL,          -- 'connectivity' or 'device'
+    subject       TEXT   NOT NULL,          -- 'kiosk' or the device class
+    from_state    TEXT,
+    from_detail   TEXT,
+    to_state      TEXT   NOT NULL,
+    to_detail     TEXT
+);
+CREATE INDEX kiosk_transitions_by_kiosk ON kiosk_transitions (kiosk_id, id);
+"#,
+}];
+
+/// The schema version this program writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+fn engine(operation: &'static str) -> impl FnOnce(::postgres::Error) -> StorageError {
+    move |e| StorageError::Engine {
+        operation,
+        reason: super::error_text(&e),
+    }
+}
+
+/// Brings the database up to [`latest_version`]; refuses a database written by a newer program.
+pub fn migrate(client: &mut Client) -> Result<i64, StorageError> {
+    let known = latest_version();
+    loop {
+        let mut tx = client.transaction().map_err(engine("begin migration"))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(engine("lock for migration"))?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                 version     BIGINT PRIMARY KEY,
+                 name        TEXT NOT NULL,
+                 applied_at  TEXT NOT NULL
+             );",
+        )
+        .map_err(engine("create schema_version"))?;
+        let current = current_version(&mut tx)?;
+        if current > known {
+            return Err(StorageError::SchemaTooNew {
+                found: current,
+                known,
+            });
+        }
+        let Some(migration) = MIGRATIONS.iter().find(|m| m.version > current) else {
+            tx.commit().map_err(engine("commit migration"))?;
+            return Ok(known);
+        };
+        let failed = |e: ::postgres::Error| StorageError::Migration {
+            version: migration.version,
+            name: migration.name,
+            reason: super::error_text(&e),
+        };
+        tx.batch_execute(migration.sql).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[
+                &migration.version,
+                &migration.name,
+                &crate::clock::ServerTime::now().rfc3339,
+            ],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+}
+
+/// The highest applied migration; 0 for a new database (or one without `schema_version`).
+pub fn current_version(client: &mut impl GenericClient) -> Result<i64, StorageError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(engine("read schema_version"))?;
+    if !exists {
+        return Ok(0);
+    }
+    client
+        .query_one("SELECT MAX(version) FROM schema_version", &[])
+        .and_then(|row| row.try_get::<_, Option<i64>>(0))
+        .map(|v| v.unwrap_or(0))
+        .map_err(engine("read schema_version"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_numbered_from_one_without_gaps() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1, "{}", migration.name);
+        }
+    }
+
+    #[test]
+    fn both_engines_have_the_same_steps() {
+        let sqlite = crate::storage::migrations::MIGRATIONS;
+        assert_eq!(MIGRATIONS.len(), sqlite.len());
+        for (pg, lite) in MIGRATIONS.iter().zip(sqlite) {
+            assert_eq!((pg.version, pg.name), (lite.version, lite.name));
+            assert_eq!(
+                table_names(pg.sql),
+                table_names(lite.sql),
+                "migration {}",
+                pg.version
+            );
+        }
+    }
+
+    fn table_names(sql: &str) -> Vec<&str> {
+        sql.split("CREATE TABLE ")
+            .skip(1)
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect()
+    }
+}
