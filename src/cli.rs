@@ -109,7 +109,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Sim {
             command: SimCommand::Idcard { card },
         }) => {
-            let card = TestCard::load(&card).map_err(|e| anyhow::anyhow!("{}: {e}", card.display()))?;
+            let card =
+                TestCard::load(&card).map_err(|e| anyhow::anyhow!("{}: {e}", card.display()))?;
             let sim = IdCardSimulator::spawn_with_card(&card)?;
             println!("{}", sim.path());
             loop {
@@ -144,7 +145,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                         j.language,
                         if j.elder_mode { "elder" } else { "" },
                         if j.succeeded() { "ok" } else { "FAILED" },
-                        if j.succeeded() { "" } else { j.outcome.as_str() }
+                        if j.succeeded() {
+                            ""
+                        } else {
+                            j.outcome.as_str()
+                        }
                     );
                 }
                 println!(

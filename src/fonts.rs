@@ -18,12 +18,21 @@ const CJK_FONT_MARKERS: &[&str] = &[
 const FONT_DIRS: &[&str] = &["/usr/share/fonts", "/usr/local/share/fonts"];
 
 /// Finds an installed CJK font file, or says why there is none.
+///
+/// `KIOSK_FONT_DIRS` (colon-separated) replaces the searched folders, for kiosks with fonts in
+/// an unusual place and for tests.
 pub fn find_cjk_font() -> Result<PathBuf, String> {
-    let mut dirs: Vec<PathBuf> = FONT_DIRS.iter().map(PathBuf::from).collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(Path::new(&home).join(".fonts"));
-        dirs.push(Path::new(&home).join(".local/share/fonts"));
-    }
+    let dirs: Vec<PathBuf> = match std::env::var_os("KIOSK_FONT_DIRS") {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => {
+            let mut dirs: Vec<PathBuf> = FONT_DIRS.iter().map(PathBuf::from).collect();
+            if let Some(home) = std::env::var_os("HOME") {
+                dirs.push(Path::new(&home).join(".fonts"));
+                dirs.push(Path::new(&home).join(".local/share/fonts"));
+            }
+            dirs
+        }
+    };
     for dir in &dirs {
         if let Some(found) = search(dir, 0) {
             return Ok(found);
@@ -32,7 +41,10 @@ pub fn find_cjk_font() -> Result<PathBuf, String> {
     Err(format!(
         "no Chinese (CJK) font is installed, so Chinese text would be invisible. \
          Install one, e.g. `apt-get install fonts-noto-cjk` (looked in {})",
-        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 
@@ -57,9 +69,15 @@ fn search(dir: &Path, depth: usize) -> Option<PathBuf> {
 fn is_cjk_font_file(path: &Path) -> bool {
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase().replace(['-', '_', ' '], ""))
+        .map(|n| {
+            n.to_string_lossy()
+                .to_lowercase()
+                .replace(['-', '_', ' '], "")
+        })
         .unwrap_or_default();
-    let is_font = [".ttc", ".otf", ".ttf"].iter().any(|ext| name.ends_with(ext));
+    let is_font = [".ttc", ".otf", ".ttf"]
+        .iter()
+        .any(|ext| name.ends_with(ext));
     is_font && CJK_FONT_MARKERS.iter().any(|m| name.contains(m))
 }
 
@@ -69,7 +87,9 @@ mod tests {
 
     #[test]
     fn recognises_cjk_font_files() {
-        assert!(is_cjk_font_file(Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")));
+        assert!(is_cjk_font_file(Path::new(
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+        )));
         assert!(is_cjk_font_file(Path::new("/x/wqy-microhei.ttc")));
         assert!(!is_cjk_font_file(Path::new("/x/DejaVuSans.ttf")));
         assert!(!is_cjk_font_file(Path::new("/x/NotoSansCJK.txt")));

@@ -30,28 +30,56 @@ pub fn encode_receipt(content: &ReceiptContent, language: Language) -> Vec<u8> {
     for line in both(&content.department_name, language) {
         b = b.line(&line);
     }
-    b = b.line("------------------------------------------------").align(Align::Left);
+    b = b
+        .line("------------------------------------------------")
+        .align(Align::Left);
     let label = |zh: &str, en: &str| match language {
         Language::Zh => zh.to_string(),
         Language::En => format!("{zh} {en}"),
     };
-    b = b.bold(true).line(&format!("{}: {}", label("办件编号", "No."), content.transaction_id)).bold(false);
-    b = b.line(&format!("{}: {}", label("事项", "Service"), content.item_name.zh));
+    b = b
+        .bold(true)
+        .line(&format!(
+            "{}: {}",
+            label("办件编号", "No."),
+            content.transaction_id
+        ))
+        .bold(false);
+    b = b.line(&format!(
+        "{}: {}",
+        label("事项", "Service"),
+        content.item_name.zh
+    ));
     if language == Language::En && !content.item_name.en.is_empty() {
         b = b.line(&format!("      {}", content.item_name.en));
     }
     if let Some(applicant) = &content.applicant {
-        b = b.line(&format!("{}: {}", label("申请人", "Applicant"), applicant.masked_name));
-        b = b.line(&format!("{}: {}", label("证件号码", "ID No."), applicant.masked_id_number));
+        b = b.line(&format!(
+            "{}: {}",
+            label("申请人", "Applicant"),
+            applicant.masked_name
+        ));
+        b = b.line(&format!(
+            "{}: {}",
+            label("证件号码", "ID No."),
+            applicant.masked_id_number
+        ));
     }
     for line in &content.lines {
-        b = b.line(&format!("{}: {}", line.label.get(language), line.value.get(language)));
+        b = b.line(&format!(
+            "{}: {}",
+            line.label.get(language),
+            line.value.get(language)
+        ));
     }
     b = b.line(&format!("{}: {}", label("办理时间", "Time"), content.time));
     b = b.line(&format!("{}: {}", label("终端", "Kiosk"), content.kiosk_id));
     if !content.next_steps.is_empty() {
         b = b.line("------------------------------------------------");
-        b = b.bold(true).line(&label("后续事项", "Next steps")).bold(false);
+        b = b
+            .bold(true)
+            .line(&label("后续事项", "Next steps"))
+            .bold(false);
         for step in &content.next_steps {
             for line in both(step, language) {
                 b = b.line(&format!("· {line}"));
@@ -72,6 +100,9 @@ pub fn encode_receipt(content: &ReceiptContent, language: Language) -> Vec<u8> {
             b
         }
     };
-    b = b.line(&label("扫码查询办理进度", "Scan to follow your application"));
+    b = b.line(&label(
+        "扫码查询办理进度",
+        "Scan to follow your application",
+    ));
     b.feed(3).cut(Cut::Partial).build().into_bytes()
 }

@@ -8,7 +8,10 @@ fn kiosk() -> Command {
 }
 
 fn fixture(name: &str) -> String {
-    format!("{}/drivers/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/drivers/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
@@ -17,18 +20,31 @@ fn decode_prints_masked_fields_by_default() {
         .args(["idcard", "decode", &fixture("read-reply-long-term.hex")])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = json["id_number"].as_str().unwrap();
     assert!(id.contains("********"), "ID number must be masked: {id}");
     let name = json["name"].as_str().unwrap();
-    assert!(name.chars().skip(1).all(|c| c == '*'), "name must be masked: {name}");
+    assert!(
+        name.chars().skip(1).all(|c| c == '*'),
+        "name must be masked: {name}"
+    );
 }
 
 #[test]
 fn decode_unmasked_shows_the_full_number() {
     let out = kiosk()
-        .args(["idcard", "decode", "--unmasked", &fixture("read-reply-long-term.hex")])
+        .args([
+            "idcard",
+            "decode",
+            "--unmasked",
+            &fixture("read-reply-long-term.hex"),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -53,8 +69,62 @@ fn bad_files_get_one_line_and_exit_code_2() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", file.display());
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim().lines().count(), 1, "one line expected, got: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "one line expected, got: {err}"
+        );
         assert!(out.stdout.is_empty());
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn refuses_to_start_without_a_cjk_font() {
+    let empty = std::env::temp_dir().join(format!("kiosk-no-fonts-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = kiosk()
+        .args([
+            "--headless",
+            "--shots",
+            empty.join("shots").to_str().unwrap(),
+        ])
+        .env("KIOSK_FONT_DIRS", &empty)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no Chinese (CJK) font"), "{err}");
+    assert!(err.contains("fonts-noto-cjk"), "{err}");
+    assert!(
+        !empty.join("shots").exists(),
+        "nothing may run without a font"
+    );
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+#[test]
+fn a_bad_configuration_names_the_key() {
+    let dir = std::env::temp_dir().join(format!("kiosk-bad-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let demo = std::fs::read_to_string(format!(
+        "{}/kiosk-config/demo.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let bad = demo.replace("orientation = \"landscape\"", "orientation = \"sideways\"");
+    assert_ne!(bad, demo);
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, bad).unwrap();
+    let out = kiosk()
+        .args(["--config", path.to_str().unwrap(), "--headless", "--shots"])
+        .arg(dir.join("shots"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ui.orientation"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

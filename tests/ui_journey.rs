@@ -21,8 +21,14 @@ fn a_journey_prints_a_receipt_and_reaches_the_centre_once() {
     let walker = JourneyWalker::new(&kiosk.ui, &kiosk.rig, Some(shots.clone()));
     let record = walker.walk(ITEM, Language::Zh, false);
     assert_eq!(record.outcome, "completed", "{record:?}");
-    for page in ["home", "guide", "identify", "consent", "form", "confirm", "receipt", "rate", "goodbye"] {
-        assert!(record.screens.iter().any(|s| s == page), "page {page} not visited: {:?}", record.screens);
+    for page in [
+        "home", "guide", "identify", "consent", "form", "confirm", "receipt", "rate", "goodbye",
+    ] {
+        assert!(
+            record.screens.iter().any(|s| s == page),
+            "page {page} not visited: {:?}",
+            record.screens
+        );
     }
     let id = record.transaction_id.clone().expect("transaction id shown");
     assert!(id.starts_with("KSK-DEMO-0001-"), "{id}");
@@ -45,7 +51,10 @@ fn a_journey_prints_a_receipt_and_reaches_the_centre_once() {
     let rows: Vec<_> = listing.iter().filter(|t| t.transaction_id == id).collect();
     assert_eq!(rows.len(), 1, "{listing:?}");
     assert_eq!(rows[0].item_code, ITEM);
-    assert_eq!(rows[0].masked_id_number.as_deref(), Some("110101********0011"));
+    assert_eq!(
+        rows[0].masked_id_number.as_deref(),
+        Some("110101********0011")
+    );
     assert_eq!(rows[0].rating, Some(5));
 
     // Screenshots of every screen were written.
@@ -86,24 +95,45 @@ fn idle_timeout_wipes_the_session_from_screen_and_memory() {
     assert!(ui.runtime.borrow().controller.session().is_some());
 
     // The countdown warns before the end…
-    let step_s = ui.runtime.borrow().controller.screen().session.unwrap().seconds_left.unwrap();
-    ui.runtime.borrow().controller.clock().skip(Duration::from_secs(u64::from(step_s) - 5));
+    let step_s = ui
+        .runtime
+        .borrow()
+        .controller
+        .screen()
+        .session
+        .unwrap()
+        .seconds_left
+        .unwrap();
+    ui.runtime
+        .borrow()
+        .controller
+        .clock()
+        .skip(Duration::from_secs(u64::from(step_s) - 5));
     ui.pump();
     let k = ui.window.global::<kiosk::Kiosk>();
     assert!(k.get_warning(), "warning expected 5 s before the timeout");
     assert!(k.get_countdown_visible());
 
     // …and then the kiosk goes home with nothing personal left.
-    ui.runtime.borrow().controller.clock().skip(Duration::from_secs(10));
+    ui.runtime
+        .borrow()
+        .controller
+        .clock()
+        .skip(Duration::from_secs(10));
     ui.pump();
     assert_eq!(k.get_page(), "home");
     assert!(ui.runtime.borrow().controller.session().is_none());
     let shown = visible_text(ui);
     let card = &kiosk.rig.test_card;
     assert!(!shown.contains(&card.name) && !shown.contains(&card.id_number));
-    assert!(!shown.contains("测*") && !shown.contains("110101****"), "{shown}");
+    assert!(
+        !shown.contains("测*") && !shown.contains("110101****"),
+        "{shown}"
+    );
     let state = format!("{:?}", ui.runtime.borrow().controller.screen());
-    assert!(!state.contains(&card.name) && !state.contains(&card.id_number) && !state.contains("测*"));
+    assert!(
+        !state.contains(&card.name) && !state.contains(&card.id_number) && !state.contains("测*")
+    );
 }
 
 #[test]
@@ -117,7 +147,11 @@ fn cancel_is_one_tap_away_and_records_an_abandoned_session() {
     tap(&ui.window, "btn-cancel").unwrap();
     ui.pump();
     assert_eq!(ui.window.global::<kiosk::Kiosk>().get_page(), "home");
-    assert!(ui.runtime.borrow().wait_for_outbox_drained(Duration::from_secs(10)));
+    assert!(
+        ui.runtime
+            .borrow()
+            .wait_for_outbox_drained(Duration::from_secs(10))
+    );
 }
 
 #[test]

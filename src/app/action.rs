@@ -10,7 +10,10 @@ pub enum UiAction {
     /// A keypad key: a digit, `back` or `clear`.
     Key(String),
     /// A choice button of a form field: field key and the label shown.
-    Choose { key: String, label: String },
+    Choose {
+        key: String,
+        label: String,
+    },
     SubmitForm,
     Confirm,
     Back,

@@ -27,7 +27,8 @@ impl AppClock {
 
     /// Moves the clock forward as if `by` had passed.
     pub fn skip(&self, by: Duration) {
-        self.skipped_ms.fetch_add(by.as_millis() as u64, Ordering::Relaxed);
+        self.skipped_ms
+            .fetch_add(by.as_millis() as u64, Ordering::Relaxed);
     }
 }
 

@@ -272,7 +272,7 @@ impl KioskController {
         if !available {
             return;
         }
-        let mut timeouts = self.config.timeouts.clone();
+        let mut timeouts = self.config.timeouts;
         if self.elder_mode {
             timeouts.step_s = timeouts.step_s.saturating_mul(3) / 2;
         }
@@ -380,19 +380,21 @@ impl KioskController {
             Effect::StopCardReading => self.devices.stop_card_reading(),
             Effect::CommitSubmission { record, personal } => {
                 let id = record.transaction_id.clone();
-                return Some(match self.store.commit_transaction(&record, personal.as_ref()) {
-                    Ok(_) => {
-                        tracing::info!(transaction = %id, item = %record.item_code, "transaction committed");
-                        (self.wake_uploader)();
-                        FlowEvent::SubmitCommitted { transaction_id: id }
-                    }
-                    Err(e) => {
-                        tracing::error!(transaction = %id, error = %e, "commit failed");
-                        FlowEvent::SubmitFailed {
-                            reason: e.to_string(),
+                return Some(
+                    match self.store.commit_transaction(&record, personal.as_ref()) {
+                        Ok(_) => {
+                            tracing::info!(transaction = %id, item = %record.item_code, "transaction committed");
+                            (self.wake_uploader)();
+                            FlowEvent::SubmitCommitted { transaction_id: id }
                         }
-                    }
-                });
+                        Err(e) => {
+                            tracing::error!(transaction = %id, error = %e, "commit failed");
+                            FlowEvent::SubmitFailed {
+                                reason: e.to_string(),
+                            }
+                        }
+                    },
+                );
             }
             Effect::PrintReceipt(content) => {
                 let bytes = encode_receipt(&content, self.language);
@@ -502,7 +504,10 @@ fn guide_sections(item: &Item) -> Vec<(LocalizedText, LocalizedText)> {
         (t("所需材料", "What to bring"), &g.materials),
         (t("收费标准", "Fee"), &g.fee),
         (t("办理时限", "Time limit"), &g.time_limit),
-        (t("结果送达", "How you receive the result"), &g.result_delivery),
+        (
+            t("结果送达", "How you receive the result"),
+            &g.result_delivery,
+        ),
         (t("设定依据", "Legal basis"), &g.legal_basis),
     ]
     .into_iter()

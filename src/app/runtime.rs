@@ -10,8 +10,8 @@ use kiosk_core::config::KioskConfig;
 use kiosk_protocol::SealingKey;
 use kiosk_services::store::KioskStore;
 use kiosk_services::sync::{
-    CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskSnapshot, OutboxUploader,
-    UploaderConfig,
+    CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskSnapshot,
+    OutboxUploader, UploaderConfig,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,7 +36,8 @@ impl KioskRuntime {
         let catalogue = Catalogue::load(&config.catalogue.path)
             .with_context(|| format!("catalogue {}", config.catalogue.path.display()))?;
         if let Some(dir) = config.store.path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("store folder {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("store folder {}", dir.display()))?;
         }
         let key = SealingKey::load_or_create(&config.store.key_file)?;
         let store = Arc::new(KioskStore::open(&config.store.path, key)?);
@@ -136,7 +137,7 @@ impl Drop for KioskRuntime {
         if let Some(h) = self.heartbeat.take() {
             h.stop();
         }
-        if let Some(u) = self.uploader.take().and_then(|u| Arc::into_inner(u)) {
+        if let Some(u) = self.uploader.take().and_then(Arc::into_inner) {
             u.stop();
         }
     }

@@ -26,20 +26,28 @@ pub fn run_window(config_path: &Path) -> anyhow::Result<()> {
     let (_rig, runtime) = start(config_path)?;
     let ui = KioskUi::new(runtime).context("cannot open the kiosk window")?;
     if ui.runtime.borrow().controller.screen().portrait {
-        ui.window.window().set_size(slint::LogicalSize::new(1080.0, 1920.0));
+        ui.window
+            .window()
+            .set_size(slint::LogicalSize::new(1080.0, 1920.0));
     } else {
-        ui.window.window().set_size(slint::LogicalSize::new(1920.0, 1080.0));
+        ui.window
+            .window()
+            .set_size(slint::LogicalSize::new(1920.0, 1080.0));
     }
     let timer = slint::Timer::default();
     let weak_runtime = std::rc::Rc::downgrade(&ui.runtime);
     let window = ui.window.as_weak();
     let ui = std::rc::Rc::new(ui);
     let pump_ui = std::rc::Rc::clone(&ui);
-    timer.start(slint::TimerMode::Repeated, Duration::from_millis(100), move || {
-        if weak_runtime.upgrade().is_some() && window.upgrade().is_some() {
-            pump_ui.pump();
-        }
-    });
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(100),
+        move || {
+            if weak_runtime.upgrade().is_some() && window.upgrade().is_some() {
+                pump_ui.pump();
+            }
+        },
+    );
     ui.window.run().context("kiosk window")?;
     Ok(())
 }

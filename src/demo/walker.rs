@@ -68,7 +68,9 @@ impl<'a> JourneyWalker<'a> {
     }
 
     fn shot(&self, record: &mut JourneyRecord, name: &str) -> Result<(), String> {
-        let Some(dir) = &self.shots else { return Ok(()) };
+        let Some(dir) = &self.shots else {
+            return Ok(());
+        };
         let file = format!(
             "{}-{}{}-{:02}-{name}.png",
             record.item_code,
@@ -118,10 +120,18 @@ impl<'a> JourneyWalker<'a> {
         record
     }
 
-    fn walk_inner(&self, record: &mut JourneyRecord, language: Language, elder: bool) -> Result<(), String> {
+    fn walk_inner(
+        &self,
+        record: &mut JourneyRecord,
+        language: Language,
+        elder: bool,
+    ) -> Result<(), String> {
         self.ui.pump();
         if self.page() != "home" {
-            return Err(format!("journey must start at home, not at {}", self.page()));
+            return Err(format!(
+                "journey must start at home, not at {}",
+                self.page()
+            ));
         }
         if self.ui.runtime.borrow().controller.language() != language {
             self.tap("btn-lang")?;
@@ -210,7 +220,12 @@ impl<'a> JourneyWalker<'a> {
                 }
                 "goodbye" => {
                     self.shot(record, "goodbye")?;
-                    let id = self.ui.window.global::<Kiosk>().get_transaction_id().to_string();
+                    let id = self
+                        .ui
+                        .window
+                        .global::<Kiosk>()
+                        .get_transaction_id()
+                        .to_string();
                     if !id.is_empty() {
                         record.transaction_id = Some(id);
                     }
@@ -260,7 +275,9 @@ impl<'a> JourneyWalker<'a> {
     /// Field key, type, min and max length of the current item's form fields.
     fn form_specs(&self) -> Vec<(String, FieldType, Option<u32>, Option<u32>)> {
         let rt = self.ui.runtime.borrow();
-        let Some(session) = rt.controller.session() else { return Vec::new() };
+        let Some(session) = rt.controller.session() else {
+            return Vec::new();
+        };
         session
             .item()
             .steps

@@ -6,7 +6,9 @@ use super::{DeviceEvent, StatusBoard};
 use kiosk_core::catalogue::CardType;
 use kiosk_core::device::DeviceClass;
 use kiosk_core::flow::{Applicant, CardReadFailure, FlowEvent};
-use kiosk_drivers::idcard::{IdCardError, IdCardReader, ReaderTimeouts, ResidentIdentity, ValidUntil};
+use kiosk_drivers::idcard::{
+    IdCardError, IdCardReader, ReaderTimeouts, ResidentIdentity, ValidUntil,
+};
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_protocol::wire::PersonalData;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -51,7 +53,11 @@ impl Handle {
 
 const RECONNECT_EVERY: Duration = Duration::from_secs(2);
 
-pub(crate) fn spawn(settings: CardReaderSettings, board: StatusBoard, events: Sender<DeviceEvent>) -> Handle {
+pub(crate) fn spawn(
+    settings: CardReaderSettings,
+    board: StatusBoard,
+    events: Sender<DeviceEvent>,
+) -> Handle {
     let (tx, rx) = channel();
     let thread = std::thread::Builder::new()
         .name("id-card-reader".into())
@@ -71,7 +77,12 @@ fn status(state: DeviceState, error: Option<String>) -> DeviceStatus {
     }
 }
 
-fn run(settings: CardReaderSettings, commands: Receiver<Command>, board: StatusBoard, events: Sender<DeviceEvent>) {
+fn run(
+    settings: CardReaderSettings,
+    commands: Receiver<Command>,
+    board: StatusBoard,
+    events: Sender<DeviceEvent>,
+) {
     let class = DeviceClass::IdCardReader;
     let mut reader: Option<IdCardReader> = None;
     let mut last_attempt: Option<Instant> = None;
@@ -95,7 +106,11 @@ fn run(settings: CardReaderSettings, commands: Receiver<Command>, board: StatusB
                     reader = Some(r);
                     board.update(class, status(DeviceState::Online, None), &events);
                 }
-                Err(e) => board.update(class, status(DeviceState::NoDevice, Some(e.to_string())), &events),
+                Err(e) => board.update(
+                    class,
+                    status(DeviceState::NoDevice, Some(e.to_string())),
+                    &events,
+                ),
             }
         }
         let Some(r) = reader.as_mut() else { continue };
@@ -112,7 +127,8 @@ fn run(settings: CardReaderSettings, commands: Receiver<Command>, board: StatusB
             Err(IdCardError::NoCard) => failure_reported = false,
             Err(e) if e.is_device_fault() => {
                 tracing::warn!(device = "id_card_reader", error = %e, "reader fault");
-                let state = if matches!(e, IdCardError::Disconnected(_) | IdCardError::Open { .. }) {
+                let state = if matches!(e, IdCardError::Disconnected(_) | IdCardError::Open { .. })
+                {
                     reader = None;
                     DeviceState::NoDevice
                 } else {

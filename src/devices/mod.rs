@@ -34,8 +34,15 @@ pub(crate) struct StatusBoard {
 
 impl StatusBoard {
     /// Stores a status; sends `StatusChanged` when usability flipped.
-    pub(crate) fn update(&self, class: DeviceClass, status: DeviceStatus, events: &Sender<DeviceEvent>) {
-        let Ok(mut map) = self.inner.lock() else { return };
+    pub(crate) fn update(
+        &self,
+        class: DeviceClass,
+        status: DeviceStatus,
+        events: &Sender<DeviceEvent>,
+    ) {
+        let Ok(mut map) = self.inner.lock() else {
+            return;
+        };
         let was_usable = map.get(&class).map(DeviceStatus::is_usable);
         let usable = status.is_usable();
         if map.get(&class) != Some(&status) {

@@ -42,7 +42,11 @@ impl Handle {
     }
 }
 
-pub(crate) fn spawn(settings: PrinterSettings, board: StatusBoard, events: Sender<DeviceEvent>) -> Handle {
+pub(crate) fn spawn(
+    settings: PrinterSettings,
+    board: StatusBoard,
+    events: Sender<DeviceEvent>,
+) -> Handle {
     let (tx, rx) = channel();
     let thread = std::thread::Builder::new()
         .name("receipt-printer".into())
@@ -56,7 +60,12 @@ pub(crate) fn spawn(settings: PrinterSettings, board: StatusBoard, events: Sende
 
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
-fn run(settings: PrinterSettings, commands: Receiver<Command>, board: StatusBoard, events: Sender<DeviceEvent>) {
+fn run(
+    settings: PrinterSettings,
+    commands: Receiver<Command>,
+    board: StatusBoard,
+    events: Sender<DeviceEvent>,
+) {
     let class = DeviceClass::ReceiptPrinter;
     let mut printer: Option<ReceiptPrinter> = None;
     let mut first = true;
@@ -77,7 +86,8 @@ fn run(settings: PrinterSettings, commands: Receiver<Command>, board: StatusBoar
                 Err(e) => {
                     board.update(
                         class,
-                        DeviceStatus::new(DriverClass::ReceiptPrinter, DeviceState::NoDevice).with_error(e.to_string()),
+                        DeviceStatus::new(DriverClass::ReceiptPrinter, DeviceState::NoDevice)
+                            .with_error(e.to_string()),
                         &events,
                     );
                 }
@@ -95,7 +105,9 @@ fn run(settings: PrinterSettings, commands: Receiver<Command>, board: StatusBoar
             let result = p.print_receipt(&EncodedReceipt::from_bytes(bytes));
             let event = match &result {
                 Ok(()) => FlowEvent::ReceiptPrinted,
-                Err(e) => FlowEvent::ReceiptFailed { reason: e.to_string() },
+                Err(e) => FlowEvent::ReceiptFailed {
+                    reason: e.to_string(),
+                },
             };
             if let Err(PrinterError::Disconnected(_)) = result {
                 printer = None;
@@ -108,7 +120,11 @@ fn run(settings: PrinterSettings, commands: Receiver<Command>, board: StatusBoar
     }
 }
 
-fn refresh_status(printer: &mut Option<ReceiptPrinter>, board: &StatusBoard, events: &Sender<DeviceEvent>) {
+fn refresh_status(
+    printer: &mut Option<ReceiptPrinter>,
+    board: &StatusBoard,
+    events: &Sender<DeviceEvent>,
+) {
     let class = DeviceClass::ReceiptPrinter;
     let Some(p) = printer.as_mut() else {
         board.update(

@@ -2,7 +2,9 @@
 //! words and which buttons follow from the flow engine's view alone.
 
 use super::model::ScreenModel;
-use crate::{AppWindow, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings, SummaryLine};
+use crate::{
+    AppWindow, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings, SummaryLine,
+};
 use kiosk_core::catalogue::FieldType;
 use kiosk_core::flow::{Phase, SessionView};
 use kiosk_core::text::{Language, LocalizedText};
@@ -45,15 +47,24 @@ fn phase_texts(phase: Phase) -> (LocalizedText, LocalizedText) {
     let t = LocalizedText::new;
     match phase {
         Phase::IdentifyWaiting => (
-            t("请将身份证放在读卡区", "Please place your ID card on the reader"),
+            t(
+                "请将身份证放在读卡区",
+                "Please place your ID card on the reader",
+            ),
             t(
                 "将证件平放在下方感应区，读卡完成前请勿移动。",
                 "Lay the card flat on the reader below and keep it still until it has been read.",
             ),
         ),
         Phase::IdentifyReading => (
-            t("正在读取证件，请勿移动", "Reading your card, please keep it still"),
-            t("读卡通常需要 1–2 秒。", "Reading usually takes one or two seconds."),
+            t(
+                "正在读取证件，请勿移动",
+                "Reading your card, please keep it still",
+            ),
+            t(
+                "读卡通常需要 1–2 秒。",
+                "Reading usually takes one or two seconds.",
+            ),
         ),
         Phase::FaceCheck => (
             t("正在进行人脸核验", "Face check in progress"),
@@ -61,21 +72,33 @@ fn phase_texts(phase: Phase) -> (LocalizedText, LocalizedText) {
         ),
         Phase::Processing => (
             t("正在提交，请稍候", "Submitting, please wait"),
-            t("请不要离开，马上就好。", "Please stay, this takes only a moment."),
+            t(
+                "请不要离开，马上就好。",
+                "Please stay, this takes only a moment.",
+            ),
         ),
         Phase::PrintingReceipt => (
             t("正在打印回执，请稍候", "Printing your receipt, please wait"),
-            t("回执将从下方出纸口送出。", "The receipt comes out of the slot below."),
+            t(
+                "回执将从下方出纸口送出。",
+                "The receipt comes out of the slot below.",
+            ),
         ),
         Phase::ReceiptPrinted => (
-            t("回执已打印，请取走回执", "Your receipt is printed, please take it"),
+            t(
+                "回执已打印，请取走回执",
+                "Your receipt is printed, please take it",
+            ),
             t(
                 "请凭回执上的办件编号查询办理进度。",
                 "Use the transaction number on the receipt to follow your application.",
             ),
         ),
         Phase::PrintingDocument => (
-            t("正在打印文书，请稍候", "Printing your document, please wait"),
+            t(
+                "正在打印文书，请稍候",
+                "Printing your document, please wait",
+            ),
             LocalizedText::default(),
         ),
         Phase::CardOperation => (
@@ -83,7 +106,10 @@ fn phase_texts(phase: Phase) -> (LocalizedText, LocalizedText) {
             LocalizedText::default(),
         ),
         Phase::Delivery => (
-            t("请选择领取方式", "How would you like to receive the result?"),
+            t(
+                "请选择领取方式",
+                "How would you like to receive the result?",
+            ),
             LocalizedText::default(),
         ),
         Phase::Goodbye => (
@@ -127,7 +153,12 @@ pub fn render(window: &AppWindow, screen: &ScreenModel, active_field: usize) {
                 name: t.name.get(lang).into(),
                 department: t.department.get(lang).into(),
                 available: t.available,
-                reason: t.reason.as_ref().map(|r| r.get(lang)).unwrap_or_default().into(),
+                reason: t
+                    .reason
+                    .as_ref()
+                    .map(|r| r.get(lang))
+                    .unwrap_or_default()
+                    .into(),
             })
             .collect(),
     ));
@@ -215,9 +246,21 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
                 steps.push(format!("{}{url}", tr("网上办理：", "Online: ", lang)).into());
             }
             if !m.service_phone.is_empty() {
-                steps.push(format!("{}{}", tr("服务电话：", "Service phone: ", lang), m.service_phone).into());
+                steps.push(
+                    format!(
+                        "{}{}",
+                        tr("服务电话：", "Service phone: ", lang),
+                        m.service_phone
+                    )
+                    .into(),
+                );
             }
-            (m.title.get(lang).into(), m.body.get(lang).into(), true, steps)
+            (
+                m.title.get(lang).into(),
+                m.body.get(lang).into(),
+                true,
+                steps,
+            )
         }
         None => match (&view.notice, view.phase) {
             (Some(notice), Phase::Notice) => (
@@ -276,8 +319,18 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
                         .into(),
                     _ => f.value.clone().into(),
                 },
-                hint: f.hint.as_ref().map(|h| h.get(lang)).unwrap_or_default().into(),
-                error: f.error.as_ref().map(|e| e.get(lang)).unwrap_or_default().into(),
+                hint: f
+                    .hint
+                    .as_ref()
+                    .map(|h| h.get(lang))
+                    .unwrap_or_default()
+                    .into(),
+                error: f
+                    .error
+                    .as_ref()
+                    .map(|e| e.get(lang))
+                    .unwrap_or_default()
+                    .into(),
                 kind: field_kind(&f.field_type).into(),
                 choices: model(f.choices.iter().map(|c| c.label.get(lang).into()).collect()),
             })

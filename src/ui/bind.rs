@@ -48,6 +48,12 @@ impl KioskUi {
     fn bind_callbacks(&self) {
         let k = self.window.global::<Kiosk>();
         macro_rules! on {
+            ($setter:ident, || $action:expr) => {{
+                let runtime = Rc::clone(&self.runtime);
+                let window = self.window.as_weak();
+                let shown = Rc::clone(&self.shown);
+                k.$setter(move || act(&runtime, &window, &shown, $action));
+            }};
             ($setter:ident, |$($arg:ident : $ty:ty),*| $action:expr) => {{
                 let runtime = Rc::clone(&self.runtime);
                 let window = self.window.as_weak();
@@ -55,35 +61,57 @@ impl KioskUi {
                 k.$setter(move |$($arg: $ty),*| act(&runtime, &window, &shown, $action));
             }};
         }
-        on!(on_open_item, |code: slint::SharedString| UiAction::OpenItem(code.to_string()));
-        on!(on_select_department, |code: slint::SharedString| UiAction::SelectDepartment(code.to_string()));
-        on!(on_begin, | | UiAction::Begin);
-        on!(on_consent, |agree: bool| UiAction::Consent(agree));
-        on!(on_select_field, |index: i32| UiAction::SelectField(index.max(0) as usize));
-        on!(on_key, |key: slint::SharedString| UiAction::Key(key.to_string()));
-        on!(on_choose, |key: slint::SharedString, label: slint::SharedString| UiAction::Choose {
-            key: key.to_string(),
-            label: label.to_string()
+        on!(
+            on_open_item,
+            |code: slint::SharedString| UiAction::OpenItem(code.to_string())
+        );
+        on!(on_select_department, |code: slint::SharedString| {
+            UiAction::SelectDepartment(code.to_string())
         });
-        on!(on_submit_form, | | UiAction::SubmitForm);
-        on!(on_confirm, | | UiAction::Confirm);
-        on!(on_back, | | UiAction::Back);
-        on!(on_rate, |level: i32| UiAction::Rate(level.clamp(0, 5) as u8));
-        on!(on_skip_rating, | | UiAction::SkipRating);
-        on!(on_continue_on, | | UiAction::Continue);
-        on!(on_choose_option, |index: i32| UiAction::ChooseOption(index.max(0) as usize));
-        on!(on_retry, | | UiAction::Retry);
-        on!(on_go_home, | | UiAction::GoHome);
-        on!(on_cancel, | | UiAction::Cancel);
-        on!(on_toggle_language, | | UiAction::ToggleLanguage);
-        on!(on_toggle_elder, | | UiAction::ToggleElder);
-        on!(on_activity, | | UiAction::Activity);
+        on!(on_begin, || UiAction::Begin);
+        on!(on_consent, |agree: bool| UiAction::Consent(agree));
+        on!(on_select_field, |index: i32| UiAction::SelectField(
+            index.max(0) as usize
+        ));
+        on!(on_key, |key: slint::SharedString| UiAction::Key(
+            key.to_string()
+        ));
+        on!(
+            on_choose,
+            |key: slint::SharedString, label: slint::SharedString| UiAction::Choose {
+                key: key.to_string(),
+                label: label.to_string()
+            }
+        );
+        on!(on_submit_form, || UiAction::SubmitForm);
+        on!(on_confirm, || UiAction::Confirm);
+        on!(on_back, || UiAction::Back);
+        on!(
+            on_rate,
+            |level: i32| UiAction::Rate(level.clamp(0, 5) as u8)
+        );
+        on!(on_skip_rating, || UiAction::SkipRating);
+        on!(on_continue_on, || UiAction::Continue);
+        on!(on_choose_option, |index: i32| UiAction::ChooseOption(
+            index.max(0) as usize
+        ));
+        on!(on_retry, || UiAction::Retry);
+        on!(on_go_home, || UiAction::GoHome);
+        on!(on_cancel, || UiAction::Cancel);
+        on!(on_toggle_language, || UiAction::ToggleLanguage);
+        on!(on_toggle_elder, || UiAction::ToggleElder);
+        on!(on_activity, || UiAction::Activity);
     }
 }
 
 type Shown = Rc<RefCell<Option<(ScreenModel, usize)>>>;
 
-fn act(runtime: &Rc<RefCell<KioskRuntime>>, window: &slint::Weak<AppWindow>, shown: &Shown, action: UiAction) {
+fn act(
+    runtime: &Rc<RefCell<KioskRuntime>>,
+    window: &slint::Weak<AppWindow>,
+    shown: &Shown,
+    action: UiAction,
+) {
     if let Ok(mut rt) = runtime.try_borrow_mut() {
         rt.controller.on_action(action);
     } else {

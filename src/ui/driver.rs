@@ -47,14 +47,21 @@ pub fn tap(window: &AppWindow, accessible_id: &str) -> Result<(), String> {
 
 /// Taps an element inside a scrolled list, scrolling the list (by a wheel or swipe on one of
 /// its visible rows, whose ids start with `row_prefix`) until the element is on screen.
-pub fn tap_in_list(window: &AppWindow, accessible_id: &str, row_prefix: &str) -> Result<(), String> {
-    for delta in [0.0, -250.0, -250.0, -250.0, -250.0, 250.0, 250.0, 250.0, 250.0, 250.0, 250.0] {
+pub fn tap_in_list(
+    window: &AppWindow,
+    accessible_id: &str,
+    row_prefix: &str,
+) -> Result<(), String> {
+    for delta in [
+        0.0, -250.0, -250.0, -250.0, -250.0, 250.0, 250.0, 250.0, 250.0, 250.0, 250.0,
+    ] {
         if delta != 0.0 {
             let prefix = row_prefix.to_string();
             let row = ElementQuery::from_root(window)
                 .match_descendants()
                 .match_predicate(move |e| {
-                    e.accessible_id().is_some_and(|id| id.starts_with(prefix.as_str()))
+                    e.accessible_id()
+                        .is_some_and(|id| id.starts_with(prefix.as_str()))
                 })
                 .find_first();
             match row {
@@ -66,7 +73,9 @@ pub fn tap_in_list(window: &AppWindow, accessible_id: &str, row_prefix: &str) ->
             return tap(window, accessible_id);
         }
     }
-    Err(format!("no element with accessible id `{accessible_id}` on screen, even after scrolling"))
+    Err(format!(
+        "no element with accessible id `{accessible_id}` on screen, even after scrolling"
+    ))
 }
 
 /// The accessible labels of every element with an accessible id on screen (for assertions
@@ -97,5 +106,7 @@ pub fn screenshot(window: &AppWindow, path: &Path) -> Result<(), String> {
     writer
         .write_image_data(shot.as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    writer.finish().map_err(|e| format!("{}: {e}", path.display()))
+    writer
+        .finish()
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
