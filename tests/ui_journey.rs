@@ -177,3 +177,79 @@ fn language_and_elder_mode_switch_on_every_screen() {
     // A finished session resets the kiosk for the next citizen.
     assert!(!settings.get_elder());
 }
+
+#[test]
+fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() {
+    use kiosk_drivers::escpos::PaperSupply;
+    let kiosk = start_kiosk("paper");
+    let ui = &kiosk.ui;
+    let k = ui.window.global::<kiosk::Kiosk>();
+    let printer = kiosk.rig.printer.as_ref().unwrap();
+    tap(&ui.window, &format!("item-{ITEM}")).unwrap();
+    kiosk.rig.present_card_again();
+    tap(&ui.window, "btn-begin").unwrap();
+    let wait_for = |page: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while k.get_page() != page {
+            assert!(std::time::Instant::now() < deadline, "never reached {page}, at {}", k.get_page());
+            ui.pump();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("consent");
+    tap(&ui.window, "btn-consent-agree").unwrap();
+    ui.pump();
+    tap(&ui.window, "field-reason").unwrap();
+    tap(&ui.window, "choice-reason-0").unwrap();
+    for (field, digits) in [("amount", "500"), ("bank_card", "6222020200112233"), ("phone", "13912345678")] {
+        kiosk::ui::driver::tap_in_list(&ui.window, &format!("field-{field}"), "field-").unwrap();
+        for d in digits.chars() {
+            tap(&ui.window, &format!("key-{d}")).unwrap();
+        }
+    }
+    tap(&ui.window, "btn-form-next").unwrap();
+    ui.pump();
+    assert_eq!(k.get_page(), "confirm");
+
+    // The roll runs out just as the citizen confirms.
+    printer.set_paper(PaperSupply::Out);
+    tap(&ui.window, "btn-confirm").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !k.get_is_error() {
+        assert!(std::time::Instant::now() < deadline, "no failure shown, page {}", k.get_page());
+        ui.pump();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let id = k.get_transaction_id().to_string();
+    assert!(!id.is_empty(), "the transaction number must be shown for a reprint");
+    let said = format!("{} {}", k.get_headline(), k.get_detail());
+    assert!(said.contains("回执") || said.contains("打印"), "{said}");
+    assert!(printer.receipts().is_empty(), "nothing may be printed without paper");
+
+    // The transaction is not lost: it reaches the centre.
+    assert!(ui.runtime.borrow().wait_for_outbox_drained(Duration::from_secs(20)));
+    let listing = kiosk.rig.central_transactions().unwrap();
+    assert_eq!(listing.iter().filter(|t| t.transaction_id == id).count(), 1);
+
+    // Home: the item now says why it cannot be done; with paper back it can.
+    tap(&ui.window, "btn-home").unwrap();
+    ui.pump();
+    if k.get_page() != "home" {
+        tap(&ui.window, "btn-continue").ok();
+        tap(&ui.window, "btn-skip-rating").ok();
+        tap(&ui.window, "btn-finish").ok();
+        ui.pump();
+    }
+    assert_eq!(k.get_page(), "home");
+    use slint::Model;
+    let tile = |code: &str| k.get_items().iter().find(|t| t.code == code).unwrap();
+    assert!(!tile(ITEM).available);
+    assert!(tile(ITEM).reason.contains("打印"), "{}", tile(ITEM).reason);
+    printer.set_paper(PaperSupply::Ok);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !tile(ITEM).available {
+        assert!(std::time::Instant::now() < deadline, "item never became available again");
+        ui.pump();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
