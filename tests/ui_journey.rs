@@ -191,7 +191,11 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     let wait_for = |page: &str| {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while k.get_page() != page {
-            assert!(std::time::Instant::now() < deadline, "never reached {page}, at {}", k.get_page());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never reached {page}, at {}",
+                k.get_page()
+            );
             ui.pump();
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -201,7 +205,11 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     ui.pump();
     tap(&ui.window, "field-reason").unwrap();
     tap(&ui.window, "choice-reason-0").unwrap();
-    for (field, digits) in [("amount", "500"), ("bank_card", "6222020200112233"), ("phone", "13912345678")] {
+    for (field, digits) in [
+        ("amount", "500"),
+        ("bank_card", "6222020200112233"),
+        ("phone", "13912345678"),
+    ] {
         kiosk::ui::driver::tap_in_list(&ui.window, &format!("field-{field}"), "field-").unwrap();
         for d in digits.chars() {
             tap(&ui.window, &format!("key-{d}")).unwrap();
@@ -216,18 +224,32 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     tap(&ui.window, "btn-confirm").unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while !k.get_is_error() {
-        assert!(std::time::Instant::now() < deadline, "no failure shown, page {}", k.get_page());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failure shown, page {}",
+            k.get_page()
+        );
         ui.pump();
         std::thread::sleep(Duration::from_millis(20));
     }
     let id = k.get_transaction_id().to_string();
-    assert!(!id.is_empty(), "the transaction number must be shown for a reprint");
+    assert!(
+        !id.is_empty(),
+        "the transaction number must be shown for a reprint"
+    );
     let said = format!("{} {}", k.get_headline(), k.get_detail());
     assert!(said.contains("回执") || said.contains("打印"), "{said}");
-    assert!(printer.receipts().is_empty(), "nothing may be printed without paper");
+    assert!(
+        printer.receipts().is_empty(),
+        "nothing may be printed without paper"
+    );
 
     // The transaction is not lost: it reaches the centre.
-    assert!(ui.runtime.borrow().wait_for_outbox_drained(Duration::from_secs(20)));
+    assert!(
+        ui.runtime
+            .borrow()
+            .wait_for_outbox_drained(Duration::from_secs(20))
+    );
     let listing = kiosk.rig.central_transactions().unwrap();
     assert_eq!(listing.iter().filter(|t| t.transaction_id == id).count(), 1);
 
@@ -248,7 +270,10 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     printer.set_paper(PaperSupply::Ok);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !tile(ITEM).available {
-        assert!(std::time::Instant::now() < deadline, "item never became available again");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "item never became available again"
+        );
         ui.pump();
         std::thread::sleep(Duration::from_millis(50));
     }

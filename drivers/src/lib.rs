@@ -3,12 +3,14 @@
 //! * [`status`]: the one status model for every device class.
 //! * [`traits`]: the `Device` trait and one trait per device class.
 //! * [`idcard`]: the ID card reader (GA/T 467 SAM frames) and its pty simulator.
+//! * [`qr`]: serial-mode QR scanners (GM65 style) and their pty simulator.
 //! * [`escpos`]: the receipt printer (ESC/POS), receipt encoder and pty simulator.
 //!
 //! This crate talks to devices only: no UI, no store, no HTTP.
 
 pub mod escpos;
 pub mod idcard;
+pub mod qr;
 mod serial_link;
 mod sim_pty;
 pub mod status;

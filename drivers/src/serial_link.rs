@@ -35,6 +35,24 @@ impl SerialLink {
         })
     }
 
+    /// Whether the port is open.
+    pub(crate) fn is_open(&self) -> bool {
+        self.port.is_some()
+    }
+
+    /// The baud rate in use.
+    pub(crate) fn baud(&self) -> u32 {
+        self.baud
+    }
+
+    /// Change the baud rate of the open port (and of later reopens).
+    pub(crate) fn set_baud(&mut self, baud: u32) -> Result<(), LinkError> {
+        self.baud = baud;
+        let port = self.port()?;
+        port.set_baud_rate(baud)
+            .map_err(|e| LinkError::Disconnected(e.to_string()))
+    }
+
     /// The path the port was opened from.
     pub(crate) fn path(&self) -> &str {
         &self.path

@@ -23,7 +23,23 @@ pub(crate) struct PtyHost {
 impl PtyHost {
     /// Create a pty pair and start `handler` on the master side. The handler is called with
     /// each received chunk and the master port to answer on.
-    pub(crate) fn spawn<H>(thread_name: &str, mut handler: H) -> io::Result<Self>
+    pub(crate) fn spawn<H>(thread_name: &str, handler: H) -> io::Result<Self>
+    where
+        H: FnMut(&[u8], &mut TTYPort) + Send + 'static,
+    {
+        Self::spawn_inner(thread_name, handler, false)
+    }
+
+    /// Like [`Self::spawn`], but the handler is also called with an empty chunk every poll
+    /// interval when nothing arrived, so a device can send unasked (continuous scanning).
+    pub(crate) fn spawn_with_idle<H>(thread_name: &str, handler: H) -> io::Result<Self>
+    where
+        H: FnMut(&[u8], &mut TTYPort) + Send + 'static,
+    {
+        Self::spawn_inner(thread_name, handler, true)
+    }
+
+    fn spawn_inner<H>(thread_name: &str, mut handler: H, idle_calls: bool) -> io::Result<Self>
     where
         H: FnMut(&[u8], &mut TTYPort) + Send + 'static,
     {
@@ -45,7 +61,11 @@ impl PtyHost {
                     match master.read(&mut buf) {
                         Ok(0) => std::thread::sleep(POLL_INTERVAL),
                         Ok(n) => handler(&buf[..n], &mut master),
-                        Err(e) if e.kind() == ErrorKind::TimedOut => {}
+                        Err(e) if e.kind() == ErrorKind::TimedOut => {
+                            if idle_calls {
+                                handler(&[], &mut master);
+                            }
+                        }
                         Err(_) => std::thread::sleep(POLL_INTERVAL),
                     }
                 }

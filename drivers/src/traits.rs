@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::escpos::{EncodedReceipt, PrinterError};
-use crate::idcard::{IdCardError, ResidentIdentity};
+use crate::idcard::{CardIdentity, IdCardError, ResidentIdentity};
 use crate::status::{CardStock, DeviceClass, DeviceStatus, PaperLevel};
 
 /// What every device can do, whatever its class.
@@ -29,8 +29,12 @@ pub trait Device: Send {
 
 /// Second-generation ID card reader.
 pub trait IdCardReaderDevice: Device<Error = IdCardError> {
-    /// Read the card lying on the reader: find, select, read text and photo.
+    /// Read the resident ID card lying on the reader: find, select, read text and photo.
+    /// Other card types are `IdCardError::UnsupportedCardType`.
     fn read_card(&mut self) -> Result<ResidentIdentity, IdCardError>;
+
+    /// Read whatever card lies on the reader (resident, residence permit, foreigner cards).
+    fn read_identity(&mut self) -> Result<CardIdentity, IdCardError>;
 }
 
 /// 80 mm receipt printer.

@@ -218,11 +218,20 @@ fn other_card_types_are_typed_errors() {
     let sim =
         IdCardSimulator::spawn_with_card(&fixture_card("foreigner-2023-card.toml")).expect("sim");
     let mut reader = open(&sim);
+    // `read_card` stays resident-only; `read_identity` reads every type.
     assert_eq!(
         reader.read_card().map(|_| ()),
         Err(IdCardError::UnsupportedCardType(
             CardType::ForeignerPermanentResidence2023
         ))
+    );
+    sim.remove_card();
+    sim.place_card(&fixture_card("foreigner-2023-card.toml"))
+        .expect("card");
+    let identity = reader.read_identity().expect("reads");
+    assert_eq!(
+        identity.card_type(),
+        CardType::ForeignerPermanentResidence2023
     );
 }
 

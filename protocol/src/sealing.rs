@@ -122,12 +122,18 @@ mod tests {
         let key = SealingKey::generate();
         let sealed = key.seal("张三 110105194912310021".as_bytes());
         assert!(!sealed.windows(6).any(|w| w == b"110105"));
-        assert_eq!(key.open(&sealed).unwrap(), "张三 110105194912310021".as_bytes());
+        assert_eq!(
+            key.open(&sealed).unwrap(),
+            "张三 110105194912310021".as_bytes()
+        );
         let mut bad = sealed.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert!(matches!(key.open(&bad), Err(SealingError::Damaged)));
-        assert!(matches!(SealingKey::generate().open(&sealed), Err(SealingError::Damaged)));
+        assert!(matches!(
+            SealingKey::generate().open(&sealed),
+            Err(SealingError::Damaged)
+        ));
     }
 
     #[test]
@@ -139,7 +145,12 @@ mod tests {
         let b = SealingKey::load_or_create(&path).unwrap();
         assert_eq!(b.open(&a.seal(b"x")).unwrap(), b"x");
         std::fs::write(&path, "zz").unwrap();
-        assert!(SealingKey::load(&path).unwrap_err().to_string().contains("not hexadecimal"));
+        assert!(
+            SealingKey::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not hexadecimal")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -68,9 +68,79 @@ impl Command {
         para: 0x01,
     };
 
+    /// 30 10: read text, photo and fingerprints.
+    pub const READ_BASE_INFO_FINGERPRINT: Command = Command {
+        cmd: 0x30,
+        para: 0x10,
+    };
+    /// 30 03: read the additional address.
+    pub const READ_ADDITIONAL_ADDRESS: Command = Command {
+        cmd: 0x30,
+        para: 0x03,
+    };
+    /// 61 FF + 1 data byte: set the maximum RF frame size.
+    pub const SET_MAX_RF_BYTES: Command = Command {
+        cmd: 0x61,
+        para: 0xFF,
+    };
+
+    /// 60 nn: set the UART baud rate (nn from [`baud_code`]; reference §1.3, unverified).
+    pub fn set_baud(code: u8) -> Command {
+        Command {
+            cmd: 0x60,
+            para: code,
+        }
+    }
+
     /// The full frame for this command (no data bytes).
     pub fn encode(self) -> Vec<u8> {
         encode_frame(&[self.cmd, self.para])
+    }
+
+    /// The full frame for this command followed by `data`.
+    pub fn encode_with(self, data: &[u8]) -> Vec<u8> {
+        let mut body = vec![self.cmd, self.para];
+        body.extend_from_slice(data);
+        encode_frame(&body)
+    }
+}
+
+/// The 60 nn code for a baud rate: 115200 → 00, 57600 → 01, 38400 → 02, 19200 → 03,
+/// 9600 → 04 (GA/T 467 as remembered; unverified on hardware).
+pub fn baud_code(baud: u32) -> Option<u8> {
+    match baud {
+        115_200 => Some(0),
+        57_600 => Some(1),
+        38_400 => Some(2),
+        19_200 => Some(3),
+        9_600 => Some(4),
+        _ => None,
+    }
+}
+
+/// The baud rate for a 60 nn code.
+pub fn baud_for_code(code: u8) -> Option<u32> {
+    [115_200, 57_600, 38_400, 19_200, 9_600]
+        .get(usize::from(code))
+        .copied()
+}
+
+impl Command {
+    /// A short name for logs and errors, e.g. `"30 01 read base info"`.
+    pub fn name(self) -> &'static str {
+        match (self.cmd, self.para) {
+            (0x10, 0xFF) => "10 FF reset SAM",
+            (0x11, 0xFF) => "11 FF SAM status",
+            (0x12, 0xFF) => "12 FF SAM id",
+            (0x20, 0x01) => "20 01 find card",
+            (0x20, 0x02) => "20 02 select card",
+            (0x30, 0x01) => "30 01 read base info",
+            (0x30, 0x03) => "30 03 read additional address",
+            (0x30, 0x10) => "30 10 read base info + fingerprint",
+            (0x61, 0xFF) => "61 FF set max RF bytes",
+            (0x60, _) => "60 set baud",
+            _ => "unknown command",
+        }
     }
 }
 
@@ -310,6 +380,24 @@ mod tests {
             encode_frame(&[0x30, 0x10]),
             hex("AA AA AA 96 69 00 03 30 10 23")
         );
+        assert_eq!(
+            Command::READ_ADDITIONAL_ADDRESS.encode(),
+            hex("AA AA AA 96 69 00 03 30 03 30")
+        );
+        assert_eq!(
+            Command::READ_BASE_INFO_FINGERPRINT.encode(),
+            hex("AA AA AA 96 69 00 03 30 10 23")
+        );
+        assert_eq!(
+            Command::SET_MAX_RF_BYTES.encode_with(&[0x50]),
+            hex("AA AA AA 96 69 00 04 61 FF 50 CA")
+        );
+        assert_eq!(
+            Command::set_baud(0).encode(),
+            hex("AA AA AA 96 69 00 03 60 00 63")
+        );
+        assert_eq!(baud_code(9600).and_then(baud_for_code), Some(9600));
+        assert_eq!(baud_code(1200), None);
         assert_eq!(
             encode_frame(&[0x61, 0xFF, 0x50]),
             hex("AA AA AA 96 69 00 04 61 FF 50 CA")

@@ -100,6 +100,32 @@ impl CardDate {
     pub fn card_text(self) -> String {
         format!("{:04}{:02}{:02}", self.year, self.month, self.day)
     }
+
+    /// The civil date at `unix_seconds` in a zone `utc_offset_seconds` east of UTC (China
+    /// Standard Time is `8 * 3600`). Dates before 1970 or after 9999 are clamped.
+    pub fn from_unix_seconds(unix_seconds: i64, utc_offset_seconds: i64) -> CardDate {
+        let days = (unix_seconds.saturating_add(utc_offset_seconds)).div_euclid(86_400);
+        // Howard Hinnant's civil_from_days.
+        let z = days.clamp(0, 2_932_896) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        CardDate { year, month, day }
+    }
+
+    /// Today in China Standard Time (UTC+8), from the system clock.
+    pub fn today_china() -> CardDate {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        CardDate::from_unix_seconds(now, 8 * 3600)
+    }
 }
 
 fn is_leap(year: u16) -> bool {
@@ -120,6 +146,17 @@ pub enum ValidUntil {
     Date(CardDate),
     /// 长期: no end date.
     LongTerm,
+}
+
+impl ValidUntil {
+    /// Whether a card valid until `self` has expired on `today`. A card is still valid on its
+    /// end date; a 长期 card never expires.
+    pub fn is_expired(self, today: CardDate) -> bool {
+        match self {
+            ValidUntil::Date(end) => today > end,
+            ValidUntil::LongTerm => false,
+        }
+    }
 }
 
 impl std::fmt::Display for ValidUntil {
@@ -206,6 +243,11 @@ impl ResidentIdentity {
     /// The 1024-byte WLT photo, undecoded.
     pub fn photo_wlt(&self) -> &[u8] {
         &self.photo_wlt
+    }
+
+    /// Whether the card has expired on `today` (长期 never does).
+    pub fn is_expired(&self, today: CardDate) -> bool {
+        self.valid_until.is_expired(today)
     }
 
     /// Name masked (`张**`).
@@ -316,6 +358,37 @@ mod tests {
                 .as_deref(),
             Some("1990-03-07")
         );
+    }
+
+    #[test]
+    fn civil_dates_from_unix_time() {
+        let d = |y, m, day| CardDate {
+            year: y,
+            month: m,
+            day,
+        };
+        assert_eq!(CardDate::from_unix_seconds(0, 0), d(1970, 1, 1));
+        // 2024-02-29T16:00:00Z is 2024-03-01 00:00 in China.
+        assert_eq!(
+            CardDate::from_unix_seconds(1_709_222_400, 0),
+            d(2024, 2, 29)
+        );
+        assert_eq!(
+            CardDate::from_unix_seconds(1_709_222_400, 8 * 3600),
+            d(2024, 3, 1)
+        );
+        assert_eq!(CardDate::from_unix_seconds(-5, 0), d(1970, 1, 1));
+    }
+
+    #[test]
+    fn expiry_includes_the_end_date_and_long_term_never_expires() {
+        let end = CardDate::from_card_text("20300101").expect("date");
+        let day_before = CardDate::from_card_text("20291231").expect("date");
+        let day_after = CardDate::from_card_text("20300102").expect("date");
+        assert!(!ValidUntil::Date(end).is_expired(day_before));
+        assert!(!ValidUntil::Date(end).is_expired(end));
+        assert!(ValidUntil::Date(end).is_expired(day_after));
+        assert!(!ValidUntil::LongTerm.is_expired(day_after));
     }
 
     #[test]

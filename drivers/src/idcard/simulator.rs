@@ -1,18 +1,23 @@
 //! A SAM_V module simulator on the master side of a pseudo-terminal. The driver opens
 //! [`IdCardSimulator::path`] by name and cannot tell it from a real reader.
 //!
-//! It answers 10 FF, 11 FF, 12 FF, 20 01, 20 02 and 30 01, replies 0x21 to other commands and
-//! 0x10 to a frame with a bad checksum, and serves the 1295-byte read reply in several writes.
-//! Faults can be injected into the next reply, and [`IdCardSimulator::unplug`] closes the
-//! master so the driver sees the device disappear.
+//! It answers 10 FF, 11 FF, 12 FF, 20 01, 20 02, 30 01, 30 10 (fingerprint lengths 0, 512
+//! and 1024), 30 03 (0x91 when the card has no additional address), 61 FF and 60 nn, replies
+//! 0x21 to other commands and 0x10 to a frame with a bad checksum, and serves long replies in
+//! several writes. Any of the four card types can lie on it. Faults can be injected into the
+//! next reply (any SW3, bad checksum, truncation, silence, garbage),
+//! [`IdCardSimulator::unplug`] closes the master so the driver sees the device disappear and
+//! [`IdCardSimulator::replug`] brings it back (under the same [`IdCardSimulator::stable_path`]
+//! link). [`super::script::SimulatorScript`] drives it from a TOML file.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serialport::TTYPort;
 
-use super::base_info::join_base_info;
+use super::base_info::{join_base_info, join_base_info_fingerprint};
 use super::frame::{Command, FrameAssembler, FrameError, Reply};
 use super::sam_status::SamStatus;
 use super::test_card::{TestCard, TestCardError};
@@ -31,6 +36,10 @@ pub enum InjectedFault {
     Status(SamStatus),
     /// Send these bytes before the (valid) reply.
     LeadingGarbage(Vec<u8>),
+    /// Answer with this raw SW3 byte only (also codes outside the table).
+    RawStatus(u8),
+    /// Send the reply this much later.
+    Delay(Duration),
 }
 
 /// The 16-byte SAM id the simulator reports.
@@ -41,6 +50,8 @@ pub const SIMULATED_SAM_ID: [u8; 16] = [
 struct LoadedCard {
     text: Vec<u8>,
     photo: Vec<u8>,
+    fingerprint: Vec<u8>,
+    additional_address: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -50,12 +61,15 @@ struct SimulatorState {
     faults: Vec<(Option<Command>, InjectedFault)>,
     commands: Vec<(u8, u8)>,
     self_test_failed: bool,
+    max_rf_bytes: Option<u8>,
+    baud_code: Option<u8>,
 }
 
 /// Simulated ID card reader on a pseudo-terminal.
 pub struct IdCardSimulator {
     host: PtyHost,
     state: Arc<Mutex<SimulatorState>>,
+    link: Option<PathBuf>,
 }
 
 /// Why the simulator could not start.
@@ -78,21 +92,38 @@ impl IdCardSimulator {
     /// Start a simulator with no card on it.
     pub fn spawn() -> Result<Self, SimulatorError> {
         let state = Arc::new(Mutex::new(SimulatorState::default()));
-        let handler_state = Arc::clone(&state);
-        let mut assembler = FrameAssembler::new();
-        let host = PtyHost::spawn("idcard-simulator", move |bytes, master| {
-            assembler.push(bytes);
-            while let Some(frame) = assembler.next_frame() {
-                let outgoing = {
-                    let mut state = lock(&handler_state);
-                    let (command, reply) = answer(&mut state, frame);
-                    let fault = take_fault(&mut state, command);
-                    apply_fault(reply, fault)
-                };
-                send_in_chunks(master, &outgoing);
-            }
-        })?;
-        Ok(IdCardSimulator { host, state })
+        let host = spawn_host(&state)?;
+        Ok(IdCardSimulator {
+            host,
+            state,
+            link: None,
+        })
+    }
+
+    /// Also keep a symbolic link at `link` pointing at the current pseudo-terminal, as udev's
+    /// `/dev/serial/by-id/…` links do; [`Self::replug`] repoints it. The link is removed when
+    /// the simulator is dropped.
+    pub fn with_stable_link(mut self, link: impl AsRef<Path>) -> io::Result<Self> {
+        let link = link.as_ref().to_path_buf();
+        point_link(&link, self.host.path())?;
+        self.link = Some(link);
+        Ok(self)
+    }
+
+    /// The stable link, if one was asked for.
+    pub fn stable_path(&self) -> Option<&Path> {
+        self.link.as_deref()
+    }
+
+    /// Plug the reader back in after [`Self::unplug`]: a new pseudo-terminal (a new
+    /// [`Self::path`]) with the same card, faults and history; the stable link follows.
+    pub fn replug(&mut self) -> Result<(), SimulatorError> {
+        self.host.close();
+        self.host = spawn_host(&self.state)?;
+        if let Some(link) = &self.link {
+            point_link(link, self.host.path())?;
+        }
+        Ok(())
     }
 
     /// Start a simulator with `card` on it.
@@ -112,6 +143,8 @@ impl IdCardSimulator {
         let loaded = LoadedCard {
             text: card.text_block()?,
             photo: card.photo_wlt(),
+            fingerprint: card.fingerprint_data()?,
+            additional_address: card.additional_address_block()?,
         };
         let mut state = lock(&self.state);
         state.card = Some(loaded);
@@ -141,6 +174,21 @@ impl IdCardSimulator {
         lock(&self.state).self_test_failed = failed;
     }
 
+    /// Whether a card lies on the reader.
+    pub fn has_card(&self) -> bool {
+        lock(&self.state).card.is_some()
+    }
+
+    /// The last value set with 61 FF, if any.
+    pub fn max_rf_bytes(&self) -> Option<u8> {
+        lock(&self.state).max_rf_bytes
+    }
+
+    /// The last baud code set with 60 nn, if any.
+    pub fn baud_code(&self) -> Option<u8> {
+        lock(&self.state).baud_code
+    }
+
     /// Every command received so far, as (CMD, PARA).
     pub fn commands_received(&self) -> Vec<(u8, u8)> {
         lock(&self.state).commands.clone()
@@ -155,6 +203,47 @@ impl IdCardSimulator {
     pub fn is_plugged(&self) -> bool {
         self.host.is_plugged()
     }
+}
+
+impl Drop for IdCardSimulator {
+    fn drop(&mut self) {
+        if let Some(link) = &self.link {
+            let _ = std::fs::remove_file(link);
+        }
+    }
+}
+
+fn point_link(link: &Path, target: &str) -> io::Result<()> {
+    match std::fs::remove_file(link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::os::unix::fs::symlink(target, link)
+}
+
+fn spawn_host(state: &Arc<Mutex<SimulatorState>>) -> io::Result<PtyHost> {
+    let handler_state = Arc::clone(state);
+    let mut assembler = FrameAssembler::new();
+    PtyHost::spawn("idcard-simulator", move |bytes, master| {
+        assembler.push(bytes);
+        while let Some(frame) = assembler.next_frame() {
+            let (outgoing, delay) = {
+                let mut state = lock(&handler_state);
+                let (command, reply) = answer(&mut state, frame);
+                let fault = take_fault(&mut state, command);
+                let delay = match fault {
+                    Some(InjectedFault::Delay(delay)) => delay,
+                    _ => Duration::ZERO,
+                };
+                (apply_fault(reply, fault), delay)
+            };
+            if !delay.is_zero() {
+                std::thread::sleep(delay);
+            }
+            send_in_chunks(master, &outgoing);
+        }
+    })
 }
 
 fn lock(state: &Mutex<SimulatorState>) -> MutexGuard<'_, SimulatorState> {
@@ -186,12 +275,21 @@ fn answer(
             return (None, Reply::new(SamStatus::HostLengthError, vec![]));
         }
     };
-    let [cmd, para, ..] = body[..] else {
+    let [cmd, para, ref data @ ..] = body[..] else {
         return (None, Reply::new(SamStatus::HostLengthError, vec![]));
     };
     state.commands.push((cmd, para));
     let command = Command { cmd, para };
-    (Some(command), reply_to(state, command))
+    let reply = match (command, data) {
+        (Command::SET_MAX_RF_BYTES, [value]) => {
+            state.max_rf_bytes = Some(*value);
+            Reply::new(SamStatus::Success, vec![])
+        }
+        (Command::SET_MAX_RF_BYTES, _) => Reply::new(SamStatus::HostLengthError, vec![]),
+        (_, []) => reply_to(state, command),
+        (_, _) => Reply::new(SamStatus::HostLengthError, vec![]),
+    };
+    (Some(command), reply)
 }
 
 /// The reply to a well-formed command.
@@ -223,6 +321,26 @@ fn reply_to(state: &mut SimulatorState, command: Command) -> Reply {
             }
             None => Reply::new(SamStatus::ReadFailed, vec![]),
         },
+        Command::READ_BASE_INFO_FINGERPRINT => match &state.card {
+            Some(card) => {
+                let data = join_base_info_fingerprint(&card.text, &card.photo, &card.fingerprint);
+                state.read_since_placed = true;
+                Reply::new(SamStatus::Success, data)
+            }
+            None => Reply::new(SamStatus::ReadFailed, vec![]),
+        },
+        Command::READ_ADDITIONAL_ADDRESS => match &state.card {
+            Some(LoadedCard {
+                additional_address: Some(address),
+                ..
+            }) => Reply::new(SamStatus::Success, address.clone()),
+            Some(_) => Reply::new(SamStatus::NoContent, vec![]),
+            None => Reply::new(SamStatus::ReadFailed, vec![]),
+        },
+        Command { cmd: 0x60, para } if para <= 4 => {
+            state.baud_code = Some(para);
+            Reply::new(SamStatus::Success, vec![])
+        }
         _ => Reply::new(SamStatus::UnknownCommand, vec![]),
     }
 }
@@ -245,6 +363,14 @@ fn apply_fault(reply: Reply, fault: Option<InjectedFault>) -> Vec<u8> {
         }
         Some(InjectedFault::Silence) => Vec::new(),
         Some(InjectedFault::Status(status)) => Reply::new(status, vec![]).encode(),
+        Some(InjectedFault::RawStatus(sw3)) => Reply {
+            sw1: 0,
+            sw2: 0,
+            sw3,
+            data: vec![],
+        }
+        .encode(),
+        Some(InjectedFault::Delay(_)) => reply.encode(),
         Some(InjectedFault::LeadingGarbage(mut garbage)) => {
             garbage.extend(reply.encode());
             garbage
