@@ -39,17 +39,31 @@ fn headless_demo_walks_every_doable_item_and_logs_nothing_personal() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
 
     let transcript: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(shots.join("transcript.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(shots.join("transcript.json")).unwrap())
+            .unwrap();
     let journeys = transcript["journeys"].as_array().unwrap();
     assert!(journeys.len() >= 4, "{transcript}");
     let mut languages = std::collections::BTreeSet::new();
     for j in journeys {
         assert_eq!(j["outcome"], "completed", "{j}");
         assert_eq!(j["centre_acknowledged"], true, "{j}");
-        assert!(j["transaction_id"].as_str().is_some_and(|t| t.starts_with("KSK-")), "{j}");
-        let screens: Vec<&str> = j["screens"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
+        assert!(
+            j["transaction_id"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("KSK-")),
+            "{j}"
+        );
+        let screens: Vec<&str> = j["screens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
         assert_eq!(screens.first(), Some(&"home"));
-        assert!(screens.contains(&"identify") && screens.contains(&"goodbye"), "{screens:?}");
+        assert!(
+            screens.contains(&"identify") && screens.contains(&"goodbye"),
+            "{screens:?}"
+        );
         for shot in j["screenshots"].as_array().unwrap() {
             assert!(shots.join(shot.as_str().unwrap()).is_file());
         }
@@ -59,10 +73,16 @@ fn headless_demo_walks_every_doable_item_and_logs_nothing_personal() {
 
     // The synthetic card's personal data never appears in what the program printed or logged.
     for text in [&stdout, &stderr] {
-        assert!(!text.contains("110101199003070011"), "unmasked ID number in output");
+        assert!(
+            !text.contains("110101199003070011"),
+            "unmasked ID number in output"
+        );
         assert!(!text.contains("测试居民"), "unmasked name in output");
         assert!(!text.contains("测试街道"), "address in output");
     }
-    assert!(stderr.contains("transaction committed"), "logs expected at debug level");
+    assert!(
+        stderr.contains("transaction committed"),
+        "logs expected at debug level"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

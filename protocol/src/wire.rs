@@ -165,6 +165,219 @@ pub struct MaskedApplicant {
     pub masked_id_number: String,
 }
 
+/// How bad a fault is for the kiosk's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultSeverity {
+    /// The kiosk cannot serve citizens at all.
+    Critical,
+    /// A device is out: the items that need it are not doable.
+    Major,
+    /// Degraded, items still doable (e.g. one of two paths fails).
+    Minor,
+    /// Something to look at on the next round (paper low, …).
+    Warning,
+}
+
+impl FaultSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultSeverity::Critical => "critical",
+            FaultSeverity::Major => "major",
+            FaultSeverity::Minor => "minor",
+            FaultSeverity::Warning => "warning",
+        }
+    }
+
+    /// The severity with this snake_case name.
+    pub fn from_name(name: &str) -> Option<FaultSeverity> {
+        [
+            FaultSeverity::Critical,
+            FaultSeverity::Major,
+            FaultSeverity::Minor,
+            FaultSeverity::Warning,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// Who raised a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultSource {
+    /// The device manager, from a lasting bad device state.
+    Automatic,
+    /// A member of staff, from the diagnostics screens.
+    Staff,
+}
+
+impl FaultSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultSource::Automatic => "automatic",
+            FaultSource::Staff => "staff",
+        }
+    }
+
+    /// The source with this snake_case name.
+    pub fn from_name(name: &str) -> Option<FaultSource> {
+        [FaultSource::Automatic, FaultSource::Staff]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// Payload of the [`EventKind::FaultOpened`], [`EventKind::FaultUpdated`] and
+/// [`EventKind::FaultCleared`] events: the fault as it stands after the change. Masked values
+/// only (staff texts never hold a citizen's personal data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// UUIDv7 chosen by the kiosk when the fault opened; stays the same through its updates.
+    pub fault_id: String,
+    /// A device class (`receipt_printer`, `id_card_reader`, …), or `kiosk` / `outbox`.
+    pub device: String,
+    /// Machine-readable cause, e.g. `paper_jam`, `offline`, `dead_letter`.
+    pub code: String,
+    pub severity: FaultSeverity,
+    /// What staff read.
+    pub message: String,
+    pub source: FaultSource,
+    /// RFC 3339.
+    pub opened_at: String,
+    /// RFC 3339; the time of the latest change (open, update or clear).
+    pub updated_at: String,
+    /// RFC 3339; set when the fault is cleared.
+    #[serde(default)]
+    pub cleared_at: Option<String>,
+    /// The closing note (or a staff note on a manual report).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The member of staff who reported, updated or closed the fault.
+    #[serde(default)]
+    pub staff_id: Option<String>,
+}
+
+/// Payload of an [`EventKind::Disinfection`] event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisinfectionRecord {
+    /// UUIDv7 chosen by the kiosk.
+    pub record_id: String,
+    pub staff_id: String,
+    /// RFC 3339: when the disinfection was done.
+    pub at: String,
+    /// E.g. `alcohol_wipe`, `uv_lamp`.
+    pub method: String,
+    /// `screen`, `card_reader`, `keypad`, `printer_outlet`, …
+    pub surfaces: Vec<String>,
+}
+
+/// A supply the kiosk runs out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consumable {
+    /// The receipt printer's thermal roll.
+    ReceiptPaper,
+    /// The document printer's A4 sheets.
+    A4Paper,
+    /// Blank cards in the card writer's hopper.
+    CardStock,
+}
+
+impl Consumable {
+    /// Every consumable, in a stable order.
+    pub const ALL: [Consumable; 3] = [
+        Consumable::ReceiptPaper,
+        Consumable::A4Paper,
+        Consumable::CardStock,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consumable::ReceiptPaper => "receipt_paper",
+            Consumable::A4Paper => "a4_paper",
+            Consumable::CardStock => "card_stock",
+        }
+    }
+
+    /// The consumable with this snake_case name.
+    pub fn from_name(name: &str) -> Option<Consumable> {
+        Consumable::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// How much of a consumable is left, in three steps. Ordered: `Ok < Low < Empty`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplyLevel {
+    Ok,
+    Low,
+    Empty,
+}
+
+impl SupplyLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplyLevel::Ok => "ok",
+            SupplyLevel::Low => "low",
+            SupplyLevel::Empty => "empty",
+        }
+    }
+
+    /// The level with this snake_case name.
+    pub fn from_name(name: &str) -> Option<SupplyLevel> {
+        [SupplyLevel::Ok, SupplyLevel::Low, SupplyLevel::Empty]
+            .into_iter()
+            .find(|l| l.as_str() == name)
+    }
+}
+
+/// What a [`ConsumableRecord`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumableEvent {
+    /// Usage report (counters); not sent per receipt.
+    Used,
+    /// Staff refilled it; the counter starts again.
+    Replenished,
+    /// It became low (sent once until the next replenish).
+    Low,
+    /// It ran out (sent once until the next replenish).
+    Empty,
+}
+
+/// Payload of an [`EventKind::Consumable`] event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumableRecord {
+    pub consumable: Consumable,
+    pub level: SupplyLevel,
+    /// Units left by the counter (receipt length, sheets, cards), when the capacity is known.
+    #[serde(default)]
+    pub remaining: Option<u32>,
+    /// Units after the last replenish, when known.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    pub event: ConsumableEvent,
+    /// The member of staff who replenished.
+    #[serde(default)]
+    pub staff_id: Option<String>,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// Payload of an [`EventKind::Audit`] event: one staff (or system) action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// A staff id, or `system`.
+    pub actor: String,
+    /// Dotted action name, e.g. `diagnostics.enter`, `fault.close`, `consumable.replenish`.
+    pub action: String,
+    /// Masked free text.
+    pub detail: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
 /// Status of one device as reported in a heartbeat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceReport {
@@ -238,6 +451,94 @@ mod tests {
         };
         let shown = format!("{p:?}");
         assert!(!shown.contains("19491231") && !shown.contains("小明") && !shown.contains("东城"));
+    }
+
+    fn round_trip<T>(value: &T) -> serde_json::Value
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    {
+        let json = serde_json::to_value(value).unwrap();
+        assert_eq!(&serde_json::from_value::<T>(json.clone()).unwrap(), value);
+        json
+    }
+
+    #[test]
+    fn fault_record_round_trips_with_snake_case_names() {
+        let fault = FaultRecord {
+            fault_id: Uuid::now_v7().to_string(),
+            device: "receipt_printer".into(),
+            code: "paper_jam".into(),
+            severity: FaultSeverity::Major,
+            message: "receipt printer jammed".into(),
+            source: FaultSource::Automatic,
+            opened_at: "2026-11-21T10:00:00.000Z".into(),
+            updated_at: "2026-11-21T10:05:00.000Z".into(),
+            cleared_at: Some("2026-11-21T10:05:00.000Z".into()),
+            note: Some("cleared the jam".into()),
+            staff_id: Some("S-007".into()),
+        };
+        let json = round_trip(&fault);
+        assert_eq!(json["severity"], "major");
+        assert_eq!(json["source"], "automatic");
+        // Optional fields may be left out by the sender.
+        let minimal: FaultRecord = serde_json::from_value(serde_json::json!({
+            "fault_id": "f", "device": "kiosk", "code": "c", "severity": "warning",
+            "message": "m", "source": "staff", "opened_at": "t", "updated_at": "t"
+        }))
+        .unwrap();
+        assert_eq!(minimal.cleared_at, None);
+        assert_eq!(FaultSeverity::from_name("critical"), Some(FaultSeverity::Critical));
+        assert_eq!(FaultSource::from_name("staff"), Some(FaultSource::Staff));
+        assert!(FaultSeverity::Critical < FaultSeverity::Warning);
+    }
+
+    #[test]
+    fn disinfection_record_round_trips() {
+        let record = DisinfectionRecord {
+            record_id: Uuid::now_v7().to_string(),
+            staff_id: "S-007".into(),
+            at: "2026-11-21T14:05:00.000Z".into(),
+            method: "alcohol_wipe".into(),
+            surfaces: vec!["screen".into(), "card_reader".into(), "keypad".into()],
+        };
+        let json = round_trip(&record);
+        assert_eq!(json["surfaces"][1], "card_reader");
+    }
+
+    #[test]
+    fn consumable_record_round_trips_with_snake_case_names() {
+        let record = ConsumableRecord {
+            consumable: Consumable::A4Paper,
+            level: SupplyLevel::Low,
+            remaining: Some(40),
+            capacity: Some(500),
+            event: ConsumableEvent::Low,
+            staff_id: None,
+            at: "2026-11-21T14:05:00.000Z".into(),
+        };
+        let json = round_trip(&record);
+        assert_eq!(json["consumable"], "a4_paper");
+        assert_eq!(json["level"], "low");
+        assert_eq!(json["event"], "low");
+        for c in Consumable::ALL {
+            assert_eq!(Consumable::from_name(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for l in [SupplyLevel::Ok, SupplyLevel::Low, SupplyLevel::Empty] {
+            assert_eq!(SupplyLevel::from_name(l.as_str()), Some(l));
+        }
+        assert!(SupplyLevel::Ok < SupplyLevel::Low && SupplyLevel::Low < SupplyLevel::Empty);
+    }
+
+    #[test]
+    fn audit_record_round_trips() {
+        let record = AuditRecord {
+            actor: "S-007".into(),
+            action: "diagnostics.enter".into(),
+            detail: "PIN accepted".into(),
+            at: "2026-11-21T14:05:00.000Z".into(),
+        };
+        round_trip(&record);
     }
 
     #[test]

@@ -196,6 +196,11 @@ impl KioskController {
             .as_ref()
             .map(|s| guide_sections(s.item()))
             .unwrap_or_default();
+        let channels = self
+            .session
+            .as_ref()
+            .map(|s| other_channels(s.item()))
+            .unwrap_or_default();
         ScreenModel {
             language: self.language,
             elder_mode: self.elder_mode,
@@ -205,6 +210,7 @@ impl KioskController {
                 .display_minutes(),
             home: self.home_view(),
             guide,
+            channels,
             session,
         }
     }
@@ -494,6 +500,20 @@ fn default_language(config: &KioskConfig) -> Language {
 fn first_sequence_of_run() -> u32 {
     let local_ms = wall_clock_unix_ms() + i64::from(UTC_OFFSET_MINUTES) * 60_000;
     (local_ms.rem_euclid(86_400_000) / 100) as u32
+}
+
+/// The item's other channels as (label, URL), for QR codes.
+fn other_channels(item: &Item) -> Vec<(LocalizedText, String)> {
+    let t = LocalizedText::new;
+    let c = &item.channels;
+    [
+        (t("网上办理", "Online"), &c.online),
+        (t("手机办理", "Mobile app"), &c.app),
+        (t("邮寄办理", "By mail"), &c.mail),
+    ]
+    .into_iter()
+    .filter_map(|(label, url)| url.as_ref().map(|u| (label, u.clone())))
+    .collect()
 }
 
 fn guide_sections(item: &Item) -> Vec<(LocalizedText, LocalizedText)> {

@@ -2,8 +2,10 @@
 //! words and which buttons follow from the flow engine's view alone.
 
 use super::model::ScreenModel;
+use super::qr_image::qr_image;
 use crate::{
-    AppWindow, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings, SummaryLine,
+    AppWindow, ChannelCode, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings,
+    SummaryLine,
 };
 use kiosk_core::catalogue::FieldType;
 use kiosk_core::flow::{Phase, SessionView};
@@ -208,6 +210,7 @@ fn clear_session(k: &Kiosk<'_>) {
     k.set_summary(model(Vec::new()));
     k.set_transaction_id(SharedString::default());
     k.set_options(model(Vec::new()));
+    k.set_channels(model(Vec::new()));
 }
 
 fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, active_field: usize) {
@@ -354,6 +357,27 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
     }));
     k.set_summary(model(summary));
     k.set_transaction_id(view.transaction_id.clone().unwrap_or_default().into());
+    let channels: Vec<(LocalizedText, String)> = match (&view.message, view.phase) {
+        (Some(m), _) => m
+            .online_url
+            .iter()
+            .map(|url| (LocalizedText::new("网上办理", "Online"), url.clone()))
+            .collect(),
+        (None, Phase::Guide) => screen.channels.clone(),
+        _ => Vec::new(),
+    };
+    k.set_channels(model(
+        channels
+            .iter()
+            .filter_map(|(label, url)| {
+                qr_image(url, 5).map(|code| ChannelCode {
+                    label: label.get(lang).into(),
+                    url: url.clone().into(),
+                    code,
+                })
+            })
+            .collect(),
+    ));
     k.set_options(model(
         view.delivery_options
             .iter()

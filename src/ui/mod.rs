@@ -6,5 +6,6 @@ pub mod adapter;
 pub mod bind;
 pub mod driver;
 pub mod model;
+pub mod qr_image;
 
 pub use bind::KioskUi;

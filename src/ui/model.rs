@@ -39,5 +39,7 @@ pub struct ScreenModel {
     pub home: HomeView,
     /// The guide of the item being done (sections of title + body).
     pub guide: Vec<(LocalizedText, LocalizedText)>,
+    /// The item's other channels (label, URL), shown as QR codes on the guide page.
+    pub channels: Vec<(LocalizedText, String)>,
     pub session: Option<SessionView>,
 }
