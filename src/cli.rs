@@ -4,7 +4,8 @@
 use crate::demo::run::{run_headless, run_window};
 use clap::{Parser, Subcommand};
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
-use kiosk_drivers::idcard::{IdCardSimulator, TestCard, decode_reply_hex};
+use kiosk_drivers::idcard::base_info::decode_any_reply_hex;
+use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -96,8 +97,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let identity =
-                decode_reply_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let identity = decode_any_reply_hex(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let json = if unmasked {
                 identity.full_json()
             } else {

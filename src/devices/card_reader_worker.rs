@@ -7,7 +7,7 @@ use kiosk_core::catalogue::CardType;
 use kiosk_core::device::DeviceClass;
 use kiosk_core::flow::{Applicant, CardReadFailure, FlowEvent};
 use kiosk_drivers::idcard::{
-    IdCardError, IdCardReader, ReaderTimeouts, ResidentIdentity, ValidUntil,
+    CardDate, CardIdentity, CardType as DriverCardType, IdCardError, IdCardReader, ReaderTimeouts,
 };
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_protocol::wire::PersonalData;
@@ -117,7 +117,7 @@ fn run(
         if !reading {
             continue;
         }
-        match r.read_card() {
+        match r.read_identity() {
             Ok(identity) => {
                 reading = false;
                 board.update(class, status(DeviceState::Online, None), &events);
@@ -152,25 +152,34 @@ fn run(
     }
 }
 
-/// Today's date as `YYYYMMDD` in China Standard Time.
-fn today_card_text() -> String {
-    let ms = super::super::app::clock::wall_clock_unix_ms() + 8 * 3_600_000;
-    kiosk_core::wall_clock::CivilTime::at(ms, 0).compact_date()
+/// The catalogue's name for a card type the reader recognised.
+fn card_type(card: &CardIdentity) -> Option<CardType> {
+    match card.card_type() {
+        DriverCardType::Resident => Some(CardType::Resident),
+        DriverCardType::HkMacaoTaiwanResidencePermit => Some(CardType::HkMacaoTaiwanResidence),
+        DriverCardType::ForeignerPermanentResidence2017
+        | DriverCardType::ForeignerPermanentResidence2023 => {
+            Some(CardType::ForeignPermanentResidence)
+        }
+        DriverCardType::Unknown(_) => None,
+    }
 }
 
-/// An expired card is refused; a valid one becomes the session's applicant.
-fn card_event(identity: ResidentIdentity) -> FlowEvent {
-    if let ValidUntil::Date(end) = identity.valid_until()
-        && end.card_text() < today_card_text()
-    {
+/// An expired card is refused; a valid one becomes the session's applicant. Personal data stays
+/// in memory (the flow engine hands it to the store sealed).
+fn card_event(card: CardIdentity) -> FlowEvent {
+    if card.is_expired(CardDate::today_china()) {
         return FlowEvent::CardReadFailed(CardReadFailure::Expired);
     }
+    let Some(card_type) = card_type(&card) else {
+        return FlowEvent::CardReadFailed(CardReadFailure::Unsupported);
+    };
     FlowEvent::CardRead(Applicant {
-        card_type: CardType::Resident,
+        card_type,
         personal: PersonalData {
-            name: identity.name().to_string(),
-            id_number: identity.id_number().to_string(),
-            address: identity.address().to_string(),
+            name: card.name().to_string(),
+            id_number: card.document_number().to_string(),
+            address: card.address().unwrap_or_default().to_string(),
         },
     })
 }
