@@ -5,7 +5,8 @@ use crate::demo::run::{run_headless, run_window};
 use clap::{Parser, Subcommand};
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::base_info::decode_any_reply_hex;
-use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
+use kiosk_drivers::idcard::{IdCardError, IdCardReader, IdCardSimulator, ReaderTimeouts, TestCard};
+use kiosk_drivers::qr::{QrScanner, ScanMode};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +33,11 @@ enum Command {
         #[command(subcommand)]
         command: IdcardCommand,
     },
+    /// QR scanner tools.
+    Qr {
+        #[command(subcommand)]
+        command: QrCommand,
+    },
     /// Device simulators on pseudo-terminals.
     Sim {
         #[command(subcommand)]
@@ -48,6 +54,29 @@ enum IdcardCommand {
         /// Print name, ID number and address unmasked (for the card holder's own support case).
         #[arg(long)]
         unmasked: bool,
+    },
+    /// Read the card on a real reader once and print its fields as JSON, masked.
+    Read {
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// How long to wait for a card to be placed, in seconds.
+        #[arg(long, default_value_t = 30)]
+        wait: u64,
+        #[arg(long)]
+        unmasked: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum QrCommand {
+    /// Print every code a serial-mode QR scanner reads (continuous mode), one per line.
+    Listen {
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value_t = 9600)]
+        baud: u32,
     },
 }
 
@@ -106,6 +135,44 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(0)
+        }
+        Some(Command::Idcard {
+            command:
+                IdcardCommand::Read {
+                    port,
+                    baud,
+                    wait,
+                    unmasked,
+                },
+        }) => {
+            let mut reader = IdCardReader::open(&port, baud, ReaderTimeouts::default())?;
+            let deadline = std::time::Instant::now() + Duration::from_secs(wait);
+            let card = loop {
+                match reader.read_identity() {
+                    Ok(card) => break card,
+                    Err(IdCardError::NoCard) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    Err(e) => anyhow::bail!("{port}: {e} ({})", e.zh_message()),
+                }
+            };
+            let json = if unmasked {
+                card.full_json()
+            } else {
+                card.masked_json()
+            };
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(0)
+        }
+        Some(Command::Qr {
+            command: QrCommand::Listen { port, baud },
+        }) => {
+            let mut scanner = QrScanner::open(&port, baud, ScanMode::Continuous)?;
+            loop {
+                if let Some(code) = scanner.scan(Duration::from_secs(3600))? {
+                    println!("{code}");
+                }
+            }
         }
         Some(Command::Sim {
             command: SimCommand::Idcard { card },

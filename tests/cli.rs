@@ -128,3 +128,47 @@ fn a_bad_configuration_names_the_key() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn idcard_read_reads_a_reader_and_prints_masked_json() {
+    use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
+    let card = TestCard::load(format!("{}/kiosk-config/cards/demo-foreigner-2023.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let sim = IdCardSimulator::spawn_with_card(&card).unwrap();
+    let out = kiosk()
+        .args(["idcard", "read", "--port", sim.path(), "--wait", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(!text.contains(&card.id_number), "{text}");
+    assert!(json.to_string().contains('*'), "{text}");
+
+    // A reader that does not answer is a one-line error, exit code 2.
+    let out = kiosk()
+        .args(["idcard", "read", "--port", "/dev/does-not-exist", "--wait", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
+}
+
+#[test]
+fn qr_listen_prints_each_code() {
+    use kiosk_drivers::qr::QrScannerSimulator;
+    use std::io::{BufRead, BufReader};
+    let sim = QrScannerSimulator::spawn_continuous().unwrap();
+    let mut child = kiosk()
+        .args(["qr", "listen", "--port", sim.path()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    sim.show_code("APPT-20261121-0042");
+    let first = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(first, "APPT-20261121-0042");
+}
