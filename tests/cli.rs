@@ -27,9 +27,9 @@ fn decode_prints_masked_fields_by_default() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let id = json["id_number"].as_str().unwrap();
+    let id = json["card"]["id_number"].as_str().unwrap();
     assert!(id.contains("********"), "ID number must be masked: {id}");
-    let name = json["name"].as_str().unwrap();
+    let name = json["card"]["name"].as_str().unwrap();
     assert!(
         name.chars().skip(1).all(|c| c == '*'),
         "name must be masked: {name}"
@@ -49,7 +49,7 @@ fn decode_unmasked_shows_the_full_number() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let id = json["id_number"].as_str().unwrap();
+    let id = json["card"]["id_number"].as_str().unwrap();
     assert_eq!(id.len(), 18);
     assert!(!id.contains('*'));
 }
