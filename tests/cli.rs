@@ -132,13 +132,22 @@ fn a_bad_configuration_names_the_key() {
 #[test]
 fn idcard_read_reads_a_reader_and_prints_masked_json() {
     use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
-    let card = TestCard::load(format!("{}/kiosk-config/cards/demo-foreigner-2023.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let card = TestCard::load(format!(
+        "{}/kiosk-config/cards/demo-foreigner-2023.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let sim = IdCardSimulator::spawn_with_card(&card).unwrap();
     let out = kiosk()
         .args(["idcard", "read", "--port", sim.path(), "--wait", "5"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(!text.contains(&card.id_number), "{text}");
@@ -146,11 +155,21 @@ fn idcard_read_reads_a_reader_and_prints_masked_json() {
 
     // A reader that does not answer is a one-line error, exit code 2.
     let out = kiosk()
-        .args(["idcard", "read", "--port", "/dev/does-not-exist", "--wait", "1"])
+        .args([
+            "idcard",
+            "read",
+            "--port",
+            "/dev/does-not-exist",
+            "--wait",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
 }
 
 #[test]

@@ -8,7 +8,14 @@ use std::process::Command;
 fn copy_demo_config(to: &Path) -> std::path::PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-config");
     std::fs::create_dir_all(to.join("cards")).unwrap();
-    for file in ["demo.toml", "catalogue.toml", "cards/demo-resident.toml"] {
+    for file in [
+        "demo.toml",
+        "catalogue.toml",
+        "cards/demo-resident.toml",
+        "cards/demo-hk-permit.toml",
+        "cards/demo-foreigner-2017.toml",
+        "cards/demo-foreigner-2023.toml",
+    ] {
         std::fs::copy(from.join(file), to.join(file)).unwrap();
     }
     let config = to.join("demo.toml");
@@ -70,6 +77,9 @@ fn headless_demo_walks_every_doable_item_and_logs_nothing_personal() {
         languages.insert(j["language"].as_str().unwrap().to_string());
     }
     assert!(languages.contains("zh") && languages.contains("en"));
+    let cards: std::collections::BTreeSet<&str> =
+        journeys.iter().filter_map(|j| j["card"].as_str()).collect();
+    assert_eq!(cards.len(), 3, "every other card type walked: {cards:?}");
 
     // The synthetic card's personal data never appears in what the program printed or logged.
     for text in [&stdout, &stderr] {

@@ -105,11 +105,17 @@ impl DemoRig {
         Ok(response.body_mut().read_json()?)
     }
 
-    /// Takes the card off the simulated reader and puts it back, as the next citizen would.
+    /// Takes the card off the simulated reader and puts the demo card back, as the next citizen
+    /// would.
     pub fn present_card_again(&self) {
+        self.present_card(&self.test_card);
+    }
+
+    /// Puts `card` on the simulated reader (after taking off whatever lay there).
+    pub fn present_card(&self, card: &TestCard) {
         if let Some(sim) = &self.card_reader {
             sim.remove_card();
-            if let Err(e) = sim.place_card(&self.test_card) {
+            if let Err(e) = sim.place_card(card) {
                 tracing::error!(error = %e, "demo card could not be placed");
             }
         }

@@ -8,6 +8,7 @@ use crate::ui::driver::install_headless_platform;
 use anyhow::Context;
 use kiosk_core::config::KioskConfig;
 use kiosk_core::text::Language;
+use kiosk_drivers::idcard::TestCard;
 use slint::ComponentHandle;
 use std::path::Path;
 use std::time::Duration;
@@ -80,6 +81,22 @@ pub fn run_headless(config_path: &Path, shots: &Path) -> anyhow::Result<Vec<Jour
     journeys.push(walker.walk(&doable[0], Language::En, false));
     journeys.push(walker.walk(&doable[0], Language::Zh, true));
     journeys.push(walker.walk(&doable[0], Language::En, true));
+    // The other card types, where the first item accepts them.
+    let cards_dir = config_path.parent().unwrap_or(Path::new(".")).join("cards");
+    for name in [
+        "demo-hk-permit",
+        "demo-foreigner-2017",
+        "demo-foreigner-2023",
+    ] {
+        let path = cards_dir.join(format!("{name}.toml"));
+        let Ok(card) = TestCard::load(&path) else {
+            tracing::warn!(card = %path.display(), "demo card missing, journey skipped");
+            continue;
+        };
+        for language in [Language::Zh, Language::En] {
+            journeys.push(walker.walk_with_card(&doable[0], language, false, Some((name, &card))));
+        }
+    }
     write_transcript(shots, &journeys).map_err(anyhow::Error::msg)?;
     Ok(journeys)
 }

@@ -8,6 +8,7 @@ use crate::ui::KioskUi;
 use crate::ui::driver::{is_shown, screenshot, tap, tap_in_list};
 use kiosk_core::catalogue::{FieldType, Step};
 use kiosk_core::text::Language;
+use kiosk_drivers::idcard::TestCard;
 use serde::Serialize;
 use slint::{ComponentHandle, Model};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct JourneyRecord {
     pub item_code: String,
+    /// The test card used, when not the demo resident card.
+    pub card: Option<String>,
     pub language: String,
     pub elder_mode: bool,
     /// Pages visited, in order.
@@ -72,8 +75,13 @@ impl<'a> JourneyWalker<'a> {
             return Ok(());
         };
         let file = format!(
-            "{}-{}{}-{:02}-{name}.png",
+            "{}{}-{}{}-{:02}-{name}.png",
             record.item_code,
+            record
+                .card
+                .as_deref()
+                .map(|c| format!("-{c}"))
+                .unwrap_or_default(),
             record.language,
             if record.elder_mode { "-elder" } else { "" },
             record.screenshots.len() + 1,
@@ -90,9 +98,22 @@ impl<'a> JourneyWalker<'a> {
         Ok(())
     }
 
-    /// Walks one item from the home screen to goodbye and back home.
+    /// Walks one item from the home screen to goodbye and back home, with the demo card.
     pub fn walk(&self, item_code: &str, language: Language, elder: bool) -> JourneyRecord {
+        self.walk_with_card(item_code, language, elder, None)
+    }
+
+    /// Like [`Self::walk`], with another test card on the reader (`card_name` names it in the
+    /// transcript and the screenshot files).
+    pub fn walk_with_card(
+        &self,
+        item_code: &str,
+        language: Language,
+        elder: bool,
+        card: Option<(&str, &TestCard)>,
+    ) -> JourneyRecord {
         let mut record = JourneyRecord {
+            card: card.map(|(name, _)| name.to_string()),
             item_code: item_code.to_string(),
             language: match language {
                 Language::Zh => "zh".into(),
@@ -105,7 +126,7 @@ impl<'a> JourneyWalker<'a> {
             centre_acknowledged: false,
             screenshots: Vec::new(),
         };
-        match self.walk_inner(&mut record, language, elder) {
+        match self.walk_inner(&mut record, language, elder, card.map(|(_, c)| c)) {
             Ok(()) => record.outcome = "completed".into(),
             Err(e) => {
                 record.outcome = e;
@@ -156,7 +177,10 @@ impl<'a> JourneyWalker<'a> {
             self.tap(&format!("dept-{department}"))?;
         }
         self.tap(&tile)?;
-        self.rig.present_card_again();
+        match card {
+            Some(card) => self.rig.present_card(card),
+            None => self.rig.present_card_again(),
+        }
         for _ in 0..MAX_STEPS {
             let page = self.page();
             if record.screens.last() != Some(&page) {

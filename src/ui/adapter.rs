@@ -7,7 +7,7 @@ use crate::{
     AppWindow, ChannelCode, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings,
     SummaryLine,
 };
-use kiosk_core::catalogue::FieldType;
+use kiosk_core::catalogue::{CardType, FieldType};
 use kiosk_core::flow::{Phase, SessionView};
 use kiosk_core::text::{Language, LocalizedText};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -342,12 +342,28 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
     k.set_active_field(active_field as i32);
     let mut summary: Vec<SummaryLine> = Vec::new();
     if let Some(applicant) = &view.applicant {
+        let card = CardType::ALL
+            .into_iter()
+            .find(|c| c.as_str() == applicant.card_type);
+        if let Some(card) = card {
+            summary.push(SummaryLine {
+                label: tr("证件类型", "Document", lang),
+                value: card.display_name().get(lang).into(),
+            });
+        }
         summary.push(SummaryLine {
             label: tr("申请人", "Applicant", lang),
             value: applicant.masked_name.clone().into(),
         });
+        let (zh, en) = match card {
+            Some(CardType::ForeignPermanentResidence) => {
+                ("永久居留证件号码", "Permanent residence number")
+            }
+            Some(CardType::HkMacaoTaiwanResidence) => ("居住证号码", "Residence permit number"),
+            _ => ("公民身份号码", "ID number"),
+        };
         summary.push(SummaryLine {
-            label: tr("证件号码", "ID number", lang),
+            label: tr(zh, en, lang),
             value: applicant.masked_id_number.clone().into(),
         });
     }
