@@ -146,6 +146,7 @@ impl<'a> JourneyWalker<'a> {
         record: &mut JourneyRecord,
         language: Language,
         elder: bool,
+        card: Option<&TestCard>,
     ) -> Result<(), String> {
         self.ui.pump();
         if self.page() != "home" {
