@@ -9,12 +9,15 @@
 //! * [`catalogue`] — service items as data: guide texts, steps, availability, search.
 //! * [`flow`] — the per-session state machine: events in, effects and a view out.
 //! * [`device`] — the device classes the catalogue and the flow engine talk about.
+//! * [`staff_auth`] — staff PIN check for diagnostics mode: Argon2id hashes, lock-out with a
+//!   growing delay (time passed in).
 //! * [`text`] — Chinese/English text pairs.
 
 pub mod catalogue;
 pub mod config;
 pub mod device;
 pub mod flow;
+pub mod staff_auth;
 pub mod text;
 mod toml_error;
 pub mod wall_clock;

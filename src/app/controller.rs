@@ -211,6 +211,10 @@ impl KioskController {
             home: self.home_view(),
             guide,
             channels,
+            accepts_codes: self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.item().allowed_cards.iter().any(|c| c.is_code())),
             session,
         }
     }

@@ -3,7 +3,9 @@
 
 use super::clock::AppClock;
 use super::controller::KioskController;
-use crate::devices::{CardReaderSettings, DeviceManager, DeviceSettings, PrinterSettings};
+use crate::devices::{
+    CardReaderSettings, DeviceManager, DeviceSettings, PrinterSettings, QrScannerSettings,
+};
 use anyhow::Context;
 use kiosk_core::catalogue::Catalogue;
 use kiosk_core::config::KioskConfig;
@@ -21,6 +23,7 @@ use std::time::Duration;
 pub struct ResolvedPorts {
     pub id_card_reader: Option<(String, u32)>,
     pub receipt_printer: Option<(String, u32)>,
+    pub qr_scanner: Option<(String, u32)>,
 }
 
 pub struct KioskRuntime {
@@ -53,6 +56,9 @@ impl KioskRuntime {
                 baud,
                 status_interval: Duration::from_secs(2),
             }),
+            qr_scanner: ports
+                .qr_scanner
+                .map(|(port, baud)| QrScannerSettings { port, baud }),
         });
         devices.wait_until_started(Duration::from_secs(3));
 

@@ -5,4 +5,4 @@ pub mod run;
 pub mod walker;
 
 pub use rig::DemoRig;
-pub use walker::{JourneyRecord, JourneyWalker};
+pub use walker::{Identification, JourneyRecord, JourneyWalker};

@@ -8,6 +8,7 @@ use kiosk_central::{CentralConfig, CentralThread, KioskCredential};
 use kiosk_core::config::{DevicePort, DeviceSection, KioskConfig};
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
+use kiosk_drivers::qr::QrScannerSimulator;
 use kiosk_protocol::wire::{TransactionListing, paths};
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ pub struct DemoRig {
     pub central: CentralThread,
     pub card_reader: Option<IdCardSimulator>,
     pub printer: Option<ReceiptPrinterSimulator>,
+    pub qr_scanner: Option<QrScannerSimulator>,
     pub test_card: TestCard,
     pub config: KioskConfig,
     pub ports: ResolvedPorts,
@@ -85,10 +87,25 @@ impl DemoRig {
             };
             ports.receipt_printer = Some((path, baud(section, 38_400)));
         }
+        let mut qr_scanner = None;
+        if let Some(section) = &config.devices.qr_scanner {
+            let path = match section.port_kind() {
+                DevicePort::Simulator => {
+                    let sim = QrScannerSimulator::spawn_continuous()
+                        .context("starting the QR scanner simulator")?;
+                    let path = sim.path().to_string();
+                    qr_scanner = Some(sim);
+                    path
+                }
+                _ => section.port.clone(),
+            };
+            ports.qr_scanner = Some((path, baud(section, 9_600)));
+        }
         Ok(Self {
             central,
             card_reader,
             printer,
+            qr_scanner,
             test_card,
             config,
             ports,
@@ -109,6 +126,17 @@ impl DemoRig {
     /// would.
     pub fn present_card_again(&self) {
         self.present_card(&self.test_card);
+    }
+
+    /// Shows `code` to the simulated QR scanner, as a citizen holding up a phone would; takes
+    /// any card off the reader first so the code is what identifies.
+    pub fn show_code(&self, code: &str) {
+        if let Some(sim) = &self.card_reader {
+            sim.remove_card();
+        }
+        if let Some(sim) = &self.qr_scanner {
+            sim.show_code(code);
+        }
     }
 
     /// Puts `card` on the simulated reader (after taking off whatever lay there).

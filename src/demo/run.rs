@@ -1,11 +1,12 @@
 //! Running the kiosk: in a window (winit), or headless walking every doable demo journey.
 
 use super::rig::DemoRig;
-use super::walker::{JourneyRecord, JourneyWalker, write_transcript};
+use super::walker::{Identification, JourneyRecord, JourneyWalker, write_transcript};
 use crate::app::KioskRuntime;
 use crate::ui::KioskUi;
 use crate::ui::driver::install_headless_platform;
 use anyhow::Context;
+use kiosk_core::catalogue::CardType;
 use kiosk_core::config::KioskConfig;
 use kiosk_core::text::Language;
 use kiosk_drivers::idcard::TestCard;
@@ -94,7 +95,35 @@ pub fn run_headless(config_path: &Path, shots: &Path) -> anyhow::Result<Vec<Jour
             continue;
         };
         for language in [Language::Zh, Language::En] {
-            journeys.push(walker.walk_with_card(&doable[0], language, false, Some((name, &card))));
+            journeys.push(walker.walk_identified(
+                &doable[0],
+                language,
+                false,
+                Identification::Card(name, &card),
+            ));
+        }
+    }
+    // Items that take an appointment or e-ID code, identified by a code at the QR scanner.
+    let rt = ui.runtime.borrow();
+    let by_code: Vec<String> = doable
+        .iter()
+        .filter(|code| {
+            rt.controller
+                .catalogue()
+                .item(code)
+                .is_some_and(|i| i.allowed_cards.contains(&CardType::AppointmentCode))
+        })
+        .cloned()
+        .collect();
+    drop(rt);
+    for code in &by_code {
+        for language in [Language::Zh, Language::En] {
+            journeys.push(walker.walk_identified(
+                code,
+                language,
+                false,
+                Identification::Code("APPT:20261121-A0042"),
+            ));
         }
     }
     write_transcript(shots, &journeys).map_err(anyhow::Error::msg)?;

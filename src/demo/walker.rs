@@ -37,6 +37,17 @@ impl JourneyRecord {
     }
 }
 
+/// How the citizen identifies in a walked journey.
+#[derive(Debug, Clone, Copy)]
+pub enum Identification<'c> {
+    /// The demo resident card.
+    DemoCard,
+    /// Another test card (its name for the transcript).
+    Card(&'c str, &'c TestCard),
+    /// A QR code shown to the scanner.
+    Code(&'c str),
+}
+
 /// How long a page may take to move on by itself (card read, printing).
 const DEVICE_WAIT: Duration = Duration::from_secs(15);
 const MAX_STEPS: usize = 40;
@@ -100,20 +111,23 @@ impl<'a> JourneyWalker<'a> {
 
     /// Walks one item from the home screen to goodbye and back home, with the demo card.
     pub fn walk(&self, item_code: &str, language: Language, elder: bool) -> JourneyRecord {
-        self.walk_with_card(item_code, language, elder, None)
+        self.walk_identified(item_code, language, elder, Identification::DemoCard)
     }
 
-    /// Like [`Self::walk`], with another test card on the reader (`card_name` names it in the
-    /// transcript and the screenshot files).
-    pub fn walk_with_card(
+    /// Like [`Self::walk`], identifying another way (another card, or a QR code).
+    pub fn walk_identified(
         &self,
         item_code: &str,
         language: Language,
         elder: bool,
-        card: Option<(&str, &TestCard)>,
+        identification: Identification<'_>,
     ) -> JourneyRecord {
         let mut record = JourneyRecord {
-            card: card.map(|(name, _)| name.to_string()),
+            card: match identification {
+                Identification::DemoCard => None,
+                Identification::Card(name, _) => Some(name.to_string()),
+                Identification::Code(_) => Some("qr-code".to_string()),
+            },
             item_code: item_code.to_string(),
             language: match language {
                 Language::Zh => "zh".into(),
@@ -126,7 +140,7 @@ impl<'a> JourneyWalker<'a> {
             centre_acknowledged: false,
             screenshots: Vec::new(),
         };
-        match self.walk_inner(&mut record, language, elder, card.map(|(_, c)| c)) {
+        match self.walk_inner(&mut record, language, elder, identification) {
             Ok(()) => record.outcome = "completed".into(),
             Err(e) => {
                 record.outcome = e;
@@ -146,7 +160,7 @@ impl<'a> JourneyWalker<'a> {
         record: &mut JourneyRecord,
         language: Language,
         elder: bool,
-        card: Option<&TestCard>,
+        identification: Identification<'_>,
     ) -> Result<(), String> {
         self.ui.pump();
         if self.page() != "home" {
@@ -178,9 +192,10 @@ impl<'a> JourneyWalker<'a> {
             self.tap(&format!("dept-{department}"))?;
         }
         self.tap(&tile)?;
-        match card {
-            Some(card) => self.rig.present_card(card),
-            None => self.rig.present_card_again(),
+        match identification {
+            Identification::DemoCard => self.rig.present_card_again(),
+            Identification::Card(_, card) => self.rig.present_card(card),
+            Identification::Code(code) => self.rig.show_code(code),
         }
         for _ in 0..MAX_STEPS {
             let page = self.page();

@@ -3,6 +3,7 @@
 //! disappear and keeps the latest status of each for availability and the heartbeat.
 
 mod card_reader_worker;
+mod qr_scanner_worker;
 mod receipt_printer_worker;
 
 use kiosk_core::device::{DeviceClass, DevicePresence};
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use card_reader_worker::CardReaderSettings;
+pub use qr_scanner_worker::QrScannerSettings;
 pub use receipt_printer_worker::PrinterSettings;
 
 /// What a device worker tells the controller.
@@ -69,6 +71,7 @@ impl StatusBoard {
 pub struct DeviceSettings {
     pub card_reader: Option<CardReaderSettings>,
     pub receipt_printer: Option<PrinterSettings>,
+    pub qr_scanner: Option<QrScannerSettings>,
 }
 
 pub struct DeviceManager {
@@ -77,6 +80,7 @@ pub struct DeviceManager {
     present: Vec<DeviceClass>,
     card_reader: Option<card_reader_worker::Handle>,
     printer: Option<receipt_printer_worker::Handle>,
+    qr_scanner: Option<qr_scanner_worker::Handle>,
 }
 
 impl DeviceManager {
@@ -94,12 +98,17 @@ impl DeviceManager {
             present.push(DeviceClass::ReceiptPrinter);
             receipt_printer_worker::spawn(s, board.clone(), tx.clone())
         });
+        let qr_scanner = settings.qr_scanner.map(|s| {
+            present.push(DeviceClass::QrScanner);
+            qr_scanner_worker::spawn(s, board.clone(), tx.clone())
+        });
         Self {
             events: rx,
             board,
             present,
             card_reader,
             printer,
+            qr_scanner,
         }
     }
 
@@ -119,15 +128,22 @@ impl DeviceManager {
         self.events.try_recv().ok()
     }
 
+    /// Starts looking for an identification: a card on the reader or a code at the scanner.
     pub fn start_card_reading(&self) {
         if let Some(reader) = &self.card_reader {
             reader.start_reading();
+        }
+        if let Some(scanner) = &self.qr_scanner {
+            scanner.set_reading(true);
         }
     }
 
     pub fn stop_card_reading(&self) {
         if let Some(reader) = &self.card_reader {
             reader.stop_reading();
+        }
+        if let Some(scanner) = &self.qr_scanner {
+            scanner.set_reading(false);
         }
     }
 
@@ -202,6 +218,9 @@ impl Drop for DeviceManager {
         }
         if let Some(printer) = self.printer.take() {
             printer.shutdown();
+        }
+        if let Some(scanner) = self.qr_scanner.take() {
+            scanner.shutdown();
         }
     }
 }

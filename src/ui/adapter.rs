@@ -277,7 +277,11 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
                 Vec::new(),
             ),
             _ => {
-                let (h, d) = phase_texts(view.phase);
+                let (h, mut d) = phase_texts(view.phase);
+                if view.phase == Phase::IdentifyWaiting && screen.accepts_codes {
+                    d.zh.push_str("也可将预约二维码对准扫码口。");
+                    d.en.push_str(" You can also hold your appointment QR code to the scanner.");
+                }
                 (h.get(lang).into(), d.get(lang).into(), false, Vec::new())
             }
         },

@@ -41,5 +41,7 @@ pub struct ScreenModel {
     pub guide: Vec<(LocalizedText, LocalizedText)>,
     /// The item's other channels (label, URL), shown as QR codes on the guide page.
     pub channels: Vec<(LocalizedText, String)>,
+    /// The current item accepts a QR code (e-ID, appointment) instead of a card.
+    pub accepts_codes: bool,
     pub session: Option<SessionView>,
 }

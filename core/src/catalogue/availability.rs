@@ -3,6 +3,7 @@
 //! An item needing a device class the kiosk lacks is a valid catalogue entry; it is simply
 //! unavailable here, and the home screen shows the reason.
 
+use super::model::StepKind;
 use super::{Catalogue, Item};
 use crate::device::{DeviceClass, DevicePresence, DeviceProblem};
 use crate::text::LocalizedText;
@@ -70,10 +71,37 @@ impl UnavailableReason {
 }
 
 impl Item {
-    /// The device classes the item's steps need, in step order, without repeats.
+    /// The devices the item needs, one group per need: a group is satisfied when any one of its
+    /// devices is usable. Identification is one group (the card reader for cards, the QR
+    /// scanner for codes — whichever the item allows); every other device-bound step is a group
+    /// of one. Step order, without repeats.
+    pub fn device_needs(&self) -> Vec<Vec<DeviceClass>> {
+        let mut needs: Vec<Vec<DeviceClass>> = Vec::new();
+        for step in &self.steps {
+            let group = match step.kind() {
+                StepKind::Identify => {
+                    let mut group = Vec::new();
+                    if self.allowed_cards.iter().any(|c| !c.is_code()) {
+                        group.push(DeviceClass::IdCardReader);
+                    }
+                    if self.allowed_cards.iter().any(|c| c.is_code()) {
+                        group.push(DeviceClass::QrScanner);
+                    }
+                    group
+                }
+                kind => kind.required_device().into_iter().collect(),
+            };
+            if !group.is_empty() && !needs.contains(&group) {
+                needs.push(group);
+            }
+        }
+        needs
+    }
+
+    /// Every device class the item may use, in step order, without repeats.
     pub fn required_devices(&self) -> Vec<DeviceClass> {
         let mut classes = Vec::new();
-        for class in self.steps.iter().filter_map(|s| s.kind().required_device()) {
+        for class in self.device_needs().into_iter().flatten() {
             if !classes.contains(&class) {
                 classes.push(class);
             }
@@ -84,16 +112,26 @@ impl Item {
     /// Whether this item can be done with these devices. A missing device outranks a faulty
     /// one in the reason, since it will not come back by itself.
     pub fn availability(&self, devices: &DevicePresence) -> ItemAvailability {
-        let required = self.required_devices();
-        let missing = required
-            .iter()
-            .find(|c| devices.problem(**c) == Some(DeviceProblem::Missing));
-        let faulty = required
-            .iter()
-            .find(|c| devices.problem(**c) == Some(DeviceProblem::Faulty));
+        let unmet: Vec<Vec<DeviceClass>> = self
+            .device_needs()
+            .into_iter()
+            .filter(|group| !group.iter().any(|c| devices.problem(*c).is_none()))
+            .collect();
+        let missing = unmet.iter().find_map(|group| {
+            group
+                .iter()
+                .all(|c| devices.problem(*c) == Some(DeviceProblem::Missing))
+                .then(|| group[0])
+        });
+        let faulty = unmet.iter().find_map(|group| {
+            group
+                .iter()
+                .find(|c| devices.problem(**c) == Some(DeviceProblem::Faulty))
+                .copied()
+        });
         let reason = match (missing, faulty) {
-            (Some(c), _) => Some(UnavailableReason::DeviceMissing(*c)),
-            (None, Some(c)) => Some(UnavailableReason::DeviceFaulty(*c)),
+            (Some(c), _) => Some(UnavailableReason::DeviceMissing(c)),
+            (None, Some(c)) => Some(UnavailableReason::DeviceFaulty(c)),
             (None, None) => None,
         };
         ItemAvailability {
@@ -128,5 +166,54 @@ impl Catalogue {
                 a
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod code_identification_tests {
+    use super::*;
+    use crate::catalogue::CardType;
+
+    fn demo() -> Catalogue {
+        Catalogue::parse(include_str!("../../../kiosk-config/catalogue.toml")).unwrap()
+    }
+
+    #[test]
+    fn codes_are_recognised_by_prefix() {
+        assert_eq!(CardType::of_code("APPT:20261121-0042"), Some(CardType::AppointmentCode));
+        assert_eq!(CardType::of_code("EID:abc"), Some(CardType::EId));
+        assert_eq!(CardType::of_code("https://example.org"), None);
+        assert!(CardType::AppointmentCode.is_code() && !CardType::Resident.is_code());
+    }
+
+    #[test]
+    fn identification_needs_the_card_reader_or_the_qr_scanner() {
+        let catalogue = demo();
+        let checkin = catalogue.item("appointment-checkin").unwrap();
+        assert_eq!(
+            checkin.device_needs()[0],
+            vec![DeviceClass::IdCardReader, DeviceClass::QrScanner]
+        );
+        let with = |present: &[DeviceClass], faulty: &[DeviceClass]| {
+            let mut p = DevicePresence::with_present(present.iter().copied());
+            for c in faulty {
+                p.set_faulty(*c, true);
+            }
+            checkin.availability(&p)
+        };
+        use DeviceClass::*;
+        // Either identification device will do…
+        assert!(with(&[QrScanner, ReceiptPrinter], &[]).available);
+        assert!(with(&[IdCardReader, ReceiptPrinter], &[]).available);
+        assert!(with(&[IdCardReader, QrScanner, ReceiptPrinter], &[IdCardReader]).available);
+        // …but not none of them.
+        let neither = with(&[IdCardReader, QrScanner, ReceiptPrinter], &[IdCardReader, QrScanner]);
+        assert_eq!(neither.reason, Some(UnavailableReason::DeviceFaulty(IdCardReader)));
+        let absent = with(&[ReceiptPrinter], &[]);
+        assert_eq!(absent.reason, Some(UnavailableReason::DeviceMissing(IdCardReader)));
+        // An item that takes cards only still needs the card reader.
+        let gjj = catalogue.item("exit-entry-progress").unwrap();
+        let p = DevicePresence::with_present([QrScanner, ReceiptPrinter]);
+        assert!(!gjj.availability(&p).available);
     }
 }

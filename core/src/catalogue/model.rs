@@ -125,7 +125,8 @@ pub(crate) fn parse_hhmm(text: &str) -> Option<u32> {
     }
 }
 
-/// An identity document the reader can read.
+/// A way a citizen identifies: an identity document on the card reader, or a code shown to the
+/// QR scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardType {
@@ -135,15 +136,38 @@ pub enum CardType {
     HkMacaoTaiwanResidence,
     /// 外国人永久居留身份证.
     ForeignPermanentResidence,
+    /// 电子身份证 / 网证 QR code on the citizen's phone (`EID:` codes), verified by the centre.
+    EId,
+    /// An appointment (预约) QR code (`APPT:` codes), for check-in.
+    AppointmentCode,
 }
 
 impl CardType {
     /// Every card type.
-    pub const ALL: [CardType; 3] = [
+    pub const ALL: [CardType; 5] = [
         CardType::Resident,
         CardType::HkMacaoTaiwanResidence,
         CardType::ForeignPermanentResidence,
+        CardType::EId,
+        CardType::AppointmentCode,
     ];
+
+    /// Whether this identification is a code for the QR scanner rather than a card.
+    pub fn is_code(self) -> bool {
+        matches!(self, CardType::EId | CardType::AppointmentCode)
+    }
+
+    /// The identification a scanned code stands for, from its prefix (`EID:`, `APPT:`).
+    pub fn of_code(code: &str) -> Option<CardType> {
+        let code = code.trim();
+        if code.starts_with("EID:") {
+            Some(CardType::EId)
+        } else if code.starts_with("APPT:") {
+            Some(CardType::AppointmentCode)
+        } else {
+            None
+        }
+    }
 
     /// snake_case name, as in catalogues and [`kiosk_protocol::wire::MaskedApplicant::card_type`].
     pub fn as_str(self) -> &'static str {
@@ -151,6 +175,8 @@ impl CardType {
             CardType::Resident => "resident",
             CardType::HkMacaoTaiwanResidence => "hk_macao_taiwan_residence",
             CardType::ForeignPermanentResidence => "foreign_permanent_residence",
+            CardType::EId => "e_id",
+            CardType::AppointmentCode => "appointment_code",
         }
     }
 
@@ -165,6 +191,8 @@ impl CardType {
             CardType::ForeignPermanentResidence => {
                 LocalizedText::new("外国人永久居留身份证", "Foreign permanent resident ID card")
             }
+            CardType::EId => LocalizedText::new("电子身份证二维码", "Electronic ID QR code"),
+            CardType::AppointmentCode => LocalizedText::new("预约二维码", "Appointment QR code"),
         }
     }
 }
