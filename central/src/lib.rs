@@ -30,15 +30,15 @@ pub mod validation;
 pub use api::MAX_BODY_BYTES;
 pub use config::{CentralConfig, ConfigError, KioskCredential};
 pub use server::{
-    CentralThread, OFFLINE_AFTER, RunningCentral, StartError, spawn, spawn_in_thread,
-    spawn_in_thread_with_postgres, spawn_in_thread_with_storage, spawn_with_postgres,
-    spawn_with_storage,
+    CentralBuilder, CentralThread, OFFLINE_AFTER, RunningCentral, StartError, spawn,
+    spawn_in_thread, spawn_in_thread_with_postgres, spawn_in_thread_with_storage,
+    spawn_with_postgres, spawn_with_storage,
 };
 pub use storage::postgres::{PostgresOptions, PostgresStore};
 pub use storage::sqlite::SqliteStore;
 pub use storage::{
-    CentralStorage, Connectivity, IngestSummary, KioskState, KioskTransition, StorageError,
-    TransitionSubject,
+    Alarm, CentralStorage, Connectivity, FleetPolicy, IngestSummary, KioskState, KioskTransition,
+    StorageError, SweepReport, Ticket, TicketUpdate, TransitionSubject,
 };
 
 /// The store the service runs on by default: SQLite. Open it beside a running service (or after

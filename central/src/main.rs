@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +60,18 @@ struct ServeArgs {
     /// Key file for personal data at rest (64 hex characters; created when missing).
     #[arg(long, value_name = "PATH")]
     key_file: PathBuf,
+    /// Heartbeat interval kiosks are told to keep; offline after three missed ones.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    heartbeat_interval_s: u64,
+    /// Alarms open this long are escalated to fault tickets.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    escalate_after_min: u64,
+    /// A kiosk should be disinfected at least this often (overdue list).
+    #[arg(long, value_name = "HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    disinfection_interval_h: u64,
 }
 
 fn parse_kiosk(text: &str) -> Result<KioskCredential, String> {
@@ -94,6 +107,13 @@ fn init_logging() {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let postgres = args.postgres;
+    let policy = kiosk_central::FleetPolicy {
+        escalate_after: Duration::from_secs(args.escalate_after_min * 60),
+        disinfection_interval: Duration::from_secs(args.disinfection_interval_h * 3600),
+        ..kiosk_central::FleetPolicy::with_heartbeat_interval(Duration::from_secs(
+            args.heartbeat_interval_s,
+        ))
+    };
     let config = CentralConfig {
         // Unused on PostgreSQL.
         database_path: args.db.unwrap_or_default(),
@@ -110,9 +130,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Listen for stop signals before the service announces itself, so that a SIGTERM sent
         // as soon as it is up stops it cleanly instead of killing it.
         let stop_signal = StopSignal::install()?;
+        let builder = kiosk_central::CentralBuilder::new(config).policy(policy);
         let central = match &postgres {
-            Some(url) => kiosk_central::spawn_with_postgres(config, url).await?,
-            None => kiosk_central::spawn(config).await?,
+            Some(url) => builder.postgres(url).spawn().await?,
+            None => builder.spawn().await?,
         };
         stop_signal.wait().await?;
         tracing::info!("stop signal received; shutting down");

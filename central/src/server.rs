@@ -6,12 +6,12 @@
 //! `spawn_in_thread_with_postgres`; `database_path` is then unused), or a store the caller opened
 //! (`spawn_with_storage`, `spawn_in_thread_with_storage`).
 
-use crate::api::{AppState, Credentials, router};
+use crate::api::{AppState, Credentials, Metrics, router};
 use crate::clock::ServerTime;
 use crate::config::{CentralConfig, ConfigError};
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
-use crate::storage::{CentralStorage, StorageError};
+use crate::storage::{CentralStorage, FleetPolicy, StorageError};
 use kiosk_protocol::{SealingError, SealingKey};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,11 +20,111 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A kiosk silent for this long (three missed heartbeats) is marked offline.
+/// A kiosk silent for this long (three missed heartbeats) is marked offline (the default; see
+/// [`CentralBuilder::heartbeat_interval`]).
 pub const OFFLINE_AFTER: Duration = Duration::from_secs(90);
 
-/// How often the offline sweep runs.
+/// How often the sweep (offline detection, held alarm clears, escalation) runs at most.
 const OFFLINE_SWEEP_EVERY: Duration = Duration::from_secs(15);
+
+/// Starts the service with settings beyond [`CentralConfig`]: the storage engine, the heartbeat
+/// interval and the other fleet rules ([`FleetPolicy`]).
+///
+/// ```no_run
+/// # fn demo(config: kiosk_central::CentralConfig) -> anyhow::Result<()> {
+/// use std::time::Duration;
+/// let central = kiosk_central::CentralBuilder::new(config)
+///     .heartbeat_interval(Duration::from_secs(60)) // offline after 180 s
+///     .spawn_in_thread()?;
+/// # Ok(()) }
+/// ```
+pub struct CentralBuilder {
+    config: CentralConfig,
+    source: StoreSource,
+    policy: FleetPolicy,
+    sweep_every: Option<Duration>,
+}
+
+impl CentralBuilder {
+    /// SQLite at `config.database_path`, the default policy (30 s heartbeats).
+    pub fn new(config: CentralConfig) -> Self {
+        Self {
+            source: StoreSource::Sqlite(config.database_path.clone()),
+            config,
+            policy: FleetPolicy::default(),
+            sweep_every: None,
+        }
+    }
+
+    /// Runs on a PostgreSQL database instead (`config.database_path` is then unused).
+    pub fn postgres(mut self, url: &str) -> Self {
+        self.source = StoreSource::Postgres(url.to_string());
+        self
+    }
+
+    /// Runs on a store the caller opened.
+    pub fn storage(mut self, store: Arc<dyn CentralStorage>) -> Self {
+        self.source = StoreSource::Given(store);
+        self
+    }
+
+    /// The interval kiosks are told to keep; a kiosk is offline after three missed ones. Resets
+    /// the rest of the policy to its defaults for that interval.
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        let previous = self.policy.clone();
+        self.policy = FleetPolicy {
+            backlog_alarm_after: previous.backlog_alarm_after,
+            flap_window: previous.flap_window,
+            flap_hold_after: previous.flap_hold_after,
+            escalate_after: previous.escalate_after,
+            disinfection_interval: previous.disinfection_interval,
+            ..FleetPolicy::with_heartbeat_interval(interval)
+        };
+        self
+    }
+
+    /// All fleet rules at once.
+    pub fn policy(mut self, policy: FleetPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// How often the sweep runs (default: every 15 s, or half the heartbeat interval when that
+    /// is shorter).
+    pub fn sweep_every(mut self, every: Duration) -> Self {
+        self.sweep_every = Some(every.max(Duration::from_millis(50)));
+        self
+    }
+
+    fn options(&self) -> ServiceOptions {
+        ServiceOptions {
+            policy: self.policy.clone(),
+            sweep_every: self.sweep_every.unwrap_or_else(|| {
+                OFFLINE_SWEEP_EVERY
+                    .min(self.policy.heartbeat_interval / 2)
+                    .max(Duration::from_millis(50))
+            }),
+        }
+    }
+
+    /// Starts in the caller's tokio runtime.
+    pub async fn spawn(self) -> anyhow::Result<RunningCentral> {
+        let options = self.options();
+        Ok(start(self.config, self.source, options).await?)
+    }
+
+    /// Starts on a thread of its own with its own runtime.
+    pub fn spawn_in_thread(self) -> anyhow::Result<CentralThread> {
+        let options = self.options();
+        start_in_thread(self.config, self.source, options)
+    }
+}
+
+#[derive(Clone)]
+struct ServiceOptions {
+    policy: FleetPolicy,
+    sweep_every: Duration,
+}
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -94,8 +194,7 @@ impl StoreSource {
 /// Opens the SQLite store at `config.database_path` and the sealing key, binds the listener and
 /// starts serving in a tokio task.
 pub async fn spawn(config: CentralConfig) -> anyhow::Result<RunningCentral> {
-    let source = StoreSource::Sqlite(config.database_path.clone());
-    Ok(start(config, source).await?)
+    CentralBuilder::new(config).spawn().await
 }
 
 /// [`spawn`] on a PostgreSQL database (`postgresql://user@host:port/db` or `host=… dbname=…`);
@@ -104,7 +203,10 @@ pub async fn spawn_with_postgres(
     config: CentralConfig,
     postgres_url: &str,
 ) -> anyhow::Result<RunningCentral> {
-    Ok(start(config, StoreSource::Postgres(postgres_url.to_string())).await?)
+    CentralBuilder::new(config)
+        .postgres(postgres_url)
+        .spawn()
+        .await
 }
 
 /// [`spawn`] on a store the caller opened (either engine, or another [`CentralStorage`]);
@@ -113,15 +215,21 @@ pub async fn spawn_with_storage(
     config: CentralConfig,
     store: Arc<dyn CentralStorage>,
 ) -> anyhow::Result<RunningCentral> {
-    Ok(start(config, StoreSource::Given(store)).await?)
+    CentralBuilder::new(config).storage(store).spawn().await
 }
 
-async fn start(config: CentralConfig, source: StoreSource) -> Result<RunningCentral, StartError> {
+async fn start(
+    config: CentralConfig,
+    source: StoreSource,
+    options: ServiceOptions,
+) -> Result<RunningCentral, StartError> {
     config.validate()?;
     let key_path = config.sealing_key_path.clone();
     let database = source.describe();
+    let policy = options.policy.clone();
     let (store, sealing_key) = tokio::task::spawn_blocking(move || {
         let store = source.open()?;
+        store.set_policy(policy);
         let key = SealingKey::load_or_create(&key_path)?;
         Ok::<_, StartError>((store, key))
     })
@@ -143,10 +251,13 @@ async fn start(config: CentralConfig, source: StoreSource) -> Result<RunningCent
         store: Arc::clone(&store),
         sealing_key: Arc::new(sealing_key),
         credentials: Arc::new(Credentials::new(config.kiosks, config.admin_token)),
+        policy: options.policy.clone(),
+        metrics: Arc::new(Metrics::default()),
     };
     let (stop, stopped) = oneshot::channel::<()>();
+    let sweep_every = options.sweep_every;
     let server = tokio::spawn(async move {
-        let sweeper = tokio::spawn(sweep_offline_kiosks(store));
+        let sweeper = tokio::spawn(sweep(store, sweep_every));
         // Dropping the RunningCentral drops the sender, which stops the server too.
         let shutdown = async {
             let _ = stopped.await;
@@ -167,29 +278,30 @@ async fn start(config: CentralConfig, source: StoreSource) -> Result<RunningCent
     Ok(RunningCentral { addr, stop, server })
 }
 
-/// Marks kiosks offline once they miss three heartbeats (DESIGN §8: offline detection from
-/// missed heartbeats, never from connection state).
-async fn sweep_offline_kiosks(store: Arc<dyn CentralStorage>) {
-    let mut ticks = tokio::time::interval(OFFLINE_SWEEP_EVERY);
+/// The periodic sweep: marks kiosks offline once they miss three heartbeats (DESIGN §8: offline
+/// detection from missed heartbeats, never from connection state), completes held alarm clears
+/// and escalates long-open alarms to tickets.
+async fn sweep(store: Arc<dyn CentralStorage>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let store = Arc::clone(&store);
-        let swept = tokio::task::spawn_blocking(move || {
-            let now = ServerTime::now();
-            let limit = i64::try_from(OFFLINE_AFTER.as_millis()).unwrap_or(i64::MAX);
-            let silent_since = ServerTime::from_unix_ms(now.unix_ms.saturating_sub(limit));
-            store.mark_silent_kiosks_offline(&silent_since, &now)
-        })
-        .await;
+        let swept = tokio::task::spawn_blocking(move || store.sweep(&ServerTime::now())).await;
         match swept {
-            Ok(Ok(transitions)) => {
-                for t in transitions {
-                    tracing::warn!(kiosk_id = %t.kiosk_id, "kiosk missed its heartbeats; offline");
+            Ok(Ok(report)) => {
+                for kiosk_id in &report.went_offline {
+                    tracing::warn!(%kiosk_id, "kiosk missed its heartbeats; offline");
+                }
+                for ticket in &report.escalated {
+                    tracing::warn!(ticket, "long-open alarm escalated to a fault ticket");
+                }
+                for alarm in &report.cleared_alarms {
+                    tracing::info!(alarm, "flapping alarm stayed resolved; cleared");
                 }
             }
-            Ok(Err(error)) => tracing::error!(%error, "offline sweep failed"),
-            Err(error) => tracing::error!(%error, "offline sweep task failed"),
+            Ok(Err(error)) => tracing::error!(%error, "sweep failed"),
+            Err(error) => tracing::error!(%error, "sweep task failed"),
         }
     }
 }
@@ -237,8 +349,7 @@ impl Drop for CentralThread {
 /// Starts the service on the SQLite store at `config.database_path`, on a new thread with its own
 /// tokio runtime; returns once it listens.
 pub fn spawn_in_thread(config: CentralConfig) -> anyhow::Result<CentralThread> {
-    let source = StoreSource::Sqlite(config.database_path.clone());
-    start_in_thread(config, source)
+    CentralBuilder::new(config).spawn_in_thread()
 }
 
 /// [`spawn_in_thread`] on a PostgreSQL database; `config.database_path` is not used.
@@ -246,7 +357,9 @@ pub fn spawn_in_thread_with_postgres(
     config: CentralConfig,
     postgres_url: &str,
 ) -> anyhow::Result<CentralThread> {
-    start_in_thread(config, StoreSource::Postgres(postgres_url.to_string()))
+    CentralBuilder::new(config)
+        .postgres(postgres_url)
+        .spawn_in_thread()
 }
 
 /// [`spawn_in_thread`] on a store the caller opened; `config.database_path` is not used.
@@ -254,10 +367,14 @@ pub fn spawn_in_thread_with_storage(
     config: CentralConfig,
     store: Arc<dyn CentralStorage>,
 ) -> anyhow::Result<CentralThread> {
-    start_in_thread(config, StoreSource::Given(store))
+    CentralBuilder::new(config).storage(store).spawn_in_thread()
 }
 
-fn start_in_thread(config: CentralConfig, source: StoreSource) -> anyhow::Result<CentralThread> {
+fn start_in_thread(
+    config: CentralConfig,
+    source: StoreSource,
+    options: ServiceOptions,
+) -> anyhow::Result<CentralThread> {
     let (started_tx, started_rx) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -276,7 +393,7 @@ fn start_in_thread(config: CentralConfig, source: StoreSource) -> anyhow::Result
                 }
             };
             runtime.block_on(async move {
-                match start(config, source).await {
+                match start(config, source, options).await {
                     Ok(running) => {
                         let _ = started_tx.send(Ok(running.addr()));
                         let _ = stopped.await;

@@ -5,7 +5,10 @@
 //! never echo values from the request, which could be personal data.
 
 use crate::clock::{ServerTime, is_rfc3339};
-use crate::storage::{AcceptedEvent, CheckedBatch, EventProjection, RatingRow, TransactionRow};
+use crate::storage::{
+    AcceptedEvent, CheckedBatch, DisinfectionRow, EventProjection, FaultAction, FaultRow,
+    RatingRow, TransactionRow,
+};
 use kiosk_protocol::wire::{
     EventKind, OutboxEvent, PersonalData, RatingRecord, RejectedEvent, TransactionRecord,
 };
@@ -112,12 +115,15 @@ fn check_event(raw: serde_json::Value) -> Result<CheckedEvent, String> {
     let projection = match event.kind {
         EventKind::Transaction => EventProjection::Transaction(check_transaction(&event)?),
         EventKind::Rating => EventProjection::Rating(check_rating(&event)?),
-        EventKind::FaultOpened
-        | EventKind::FaultUpdated
-        | EventKind::FaultCleared
-        | EventKind::Disinfection
-        | EventKind::Consumable
-        | EventKind::Audit => EventProjection::LogOnly,
+        EventKind::FaultOpened => EventProjection::Fault(check_fault(&event, FaultAction::Opened)?),
+        EventKind::FaultUpdated => {
+            EventProjection::Fault(check_fault(&event, FaultAction::Updated)?)
+        }
+        EventKind::FaultCleared => {
+            EventProjection::Fault(check_fault(&event, FaultAction::Cleared)?)
+        }
+        EventKind::Disinfection => EventProjection::Disinfection(check_disinfection(&event)?),
+        EventKind::Consumable | EventKind::Audit => EventProjection::LogOnly,
     };
     Ok(CheckedEvent { event, projection })
 }
@@ -145,6 +151,7 @@ fn check_transaction(event: &OutboxEvent) -> Result<TransactionRow, String> {
             return Err("payload.applicant.masked_id_number is not masked".into());
         }
     }
+    let duration_ms = duration_ms(&record.started_at, &record.finished_at);
     Ok(TransactionRow {
         transaction_id: record.transaction_id,
         item_code: record.item_code,
@@ -154,8 +161,105 @@ fn check_transaction(event: &OutboxEvent) -> Result<TransactionRow, String> {
         masked_name: record.applicant.as_ref().map(|a| a.masked_name.clone()),
         masked_id_number: record.applicant.map(|a| a.masked_id_number),
         started_at: record.started_at,
+        duration_ms,
         finished_at: record.finished_at,
         catalogue_version: record.catalogue_version,
+        abandoned_at_step: record
+            .abandoned_at_step
+            .map(|step| short_text(&step, 64))
+            .filter(|step| !step.is_empty()),
+    })
+}
+
+/// `finished − started` in milliseconds, when both parse (validation has checked they do).
+fn duration_ms(started: &str, finished: &str) -> Option<i64> {
+    let started = unix_ms(started)?;
+    let finished = unix_ms(finished)?;
+    Some(finished - started)
+}
+
+fn unix_ms(rfc3339: &str) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Trimmed, at most `max` characters.
+fn short_text(text: &str, max: usize) -> String {
+    text.trim().chars().take(max).collect()
+}
+
+/// An optional string field of a payload; refused when present but not a string.
+fn optional_string(
+    payload: &serde_json::Value,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match payload.get(field) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) => {
+            Ok(Some(short_text(text, max)).filter(|t| !t.is_empty()))
+        }
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(format!("payload.{field} must be a string")),
+    }
+}
+
+/// A fault event: `device` is required (it names the alarm); `code`, `severity`, `message` and
+/// `fault_id` are optional. An unknown severity counts as `major`.
+fn check_fault(event: &OutboxEvent, action: FaultAction) -> Result<FaultRow, String> {
+    let payload = &event.payload;
+    let device = optional_string(payload, "device", 64)?
+        .ok_or_else(|| "payload.device is missing or empty".to_string())?;
+    if !device
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("payload.device may only hold letters, digits, '-', '_' and '.'".into());
+    }
+    let severity = optional_string(payload, "severity", 16)?
+        .map(|s| s.to_ascii_lowercase())
+        .filter(|s| matches!(s.as_str(), "critical" | "major" | "minor" | "warning"))
+        .unwrap_or_else(|| "major".into());
+    Ok(FaultRow {
+        action,
+        device,
+        code: optional_string(payload, "code", 64)?,
+        severity,
+        message: optional_string(payload, "message", 300)?,
+        fault_id: optional_string(payload, "fault_id", 64)?,
+        kiosk_time: event.created_at.clone(),
+    })
+}
+
+/// A disinfection record: `at` (RFC 3339; the event's `created_at` when absent), optional
+/// `staff_id`, `method` and `surfaces` (an array of strings).
+fn check_disinfection(event: &OutboxEvent) -> Result<DisinfectionRow, String> {
+    let payload = &event.payload;
+    let at = match payload.get("at") {
+        None | Some(serde_json::Value::Null) => event.created_at.clone(),
+        Some(serde_json::Value::String(at)) if is_rfc3339(at) => at.clone(),
+        Some(_) => return Err("payload.at is not an RFC 3339 date-time".into()),
+    };
+    let at_unix_ms = unix_ms(&at).ok_or("payload.at is not an RFC 3339 date-time")?;
+    let surfaces: Vec<String> = match payload.get("surfaces") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(|s| short_text(s, 64))
+                    .ok_or("payload.surfaces must be an array of strings")
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("payload.surfaces must be an array of strings".into()),
+    };
+    Ok(DisinfectionRow {
+        at,
+        at_unix_ms,
+        staff_id: optional_string(payload, "staff_id", 64)?,
+        method: optional_string(payload, "method", 64)?,
+        surfaces_json: serde_json::to_string(&surfaces).unwrap_or_else(|_| "[]".into()),
     })
 }
 

@@ -49,6 +49,8 @@ fn transaction_event(seq: i64, transaction_id: &str) -> AcceptedEvent {
             started_at: "2026-11-21T10:00:00+08:00".into(),
             finished_at: "2026-11-21T10:03:00+08:00".into(),
             catalogue_version: u32::MAX,
+            duration_ms: Some(180_000),
+            abandoned_at_step: None,
         }),
         ..log_event(seq)
     }

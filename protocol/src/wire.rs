@@ -487,7 +487,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(minimal.cleared_at, None);
-        assert_eq!(FaultSeverity::from_name("critical"), Some(FaultSeverity::Critical));
+        assert_eq!(
+            FaultSeverity::from_name("critical"),
+            Some(FaultSeverity::Critical)
+        );
         assert_eq!(FaultSource::from_name("staff"), Some(FaultSource::Staff));
         assert!(FaultSeverity::Critical < FaultSeverity::Warning);
     }

@@ -31,6 +31,11 @@ impl Credentials {
         found
     }
 
+    /// The configured kiosks, in configuration order.
+    pub fn kiosk_ids(&self) -> impl Iterator<Item = &str> {
+        self.kiosks.iter().map(|k| k.kiosk_id.as_str())
+    }
+
     fn is_admin_token(&self, token: &str) -> bool {
         constant_time_eq(self.admin_token.as_bytes(), token.as_bytes())
     }

@@ -13,9 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use kiosk_protocol::wire::{Heartbeat, HeartbeatReply};
-
-/// The interval the centre asks kiosks to keep.
-pub const HEARTBEAT_INTERVAL_S: u32 = 30;
+use std::sync::atomic::Ordering;
 
 pub async fn receive_heartbeat(
     State(state): State<AppState>,
@@ -38,6 +36,7 @@ pub async fn receive_heartbeat(
             "sent_at is not an RFC 3339 date-time",
         ));
     }
+    state.metrics.heartbeats.fetch_add(1, Ordering::Relaxed);
     let received_at = ServerTime::now();
     let server_time = received_at.rfc3339.clone();
     let transitions = with_store(&state, "store heartbeat", move |store| {
@@ -62,6 +61,8 @@ pub async fn receive_heartbeat(
     Ok(Json(HeartbeatReply {
         server_time,
         desired_catalogue_version: None,
-        next_heartbeat_s: HEARTBEAT_INTERVAL_S,
+        next_heartbeat_s: u32::try_from(state.policy.heartbeat_interval.as_secs())
+            .unwrap_or(u32::MAX)
+            .max(1),
     }))
 }

@@ -1,13 +1,18 @@
 //! The HTTP interface: the kiosk API (outbox, heartbeat), the admin read API and `/healthz`.
 
+mod admin;
 mod auth;
 mod heartbeat;
+mod metrics;
 mod outbox;
+mod query;
+mod stats;
 mod transactions;
 
 pub use auth::Credentials;
+pub use metrics::Metrics;
 
-use crate::storage::{CentralStorage, StorageError};
+use crate::storage::{CentralStorage, FleetPolicy, StorageError};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -26,6 +31,8 @@ pub struct AppState {
     pub store: Arc<dyn CentralStorage>,
     pub sealing_key: Arc<SealingKey>,
     pub credentials: Arc<Credentials>,
+    pub policy: FleetPolicy,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The service's routes.
@@ -34,8 +41,55 @@ pub fn router(state: AppState) -> Router {
         .route(paths::OUTBOX, post(outbox::receive_batch))
         .route(paths::HEARTBEAT, post(heartbeat::receive_heartbeat))
         .route(paths::TRANSACTIONS, get(transactions::list_transactions))
+        .route("/api/v1/admin/kiosks", get(admin::fleet))
+        .route("/api/v1/admin/availability", get(admin::availability_now))
+        .route(
+            "/api/v1/admin/availability/history",
+            get(admin::availability_history),
+        )
+        .route("/api/v1/admin/alarms", get(admin::list_alarms))
+        .route(
+            "/api/v1/admin/alarms/{id}/acknowledge",
+            post(admin::acknowledge_alarm),
+        )
+        .route("/api/v1/admin/tickets", get(admin::list_tickets))
+        .route(
+            "/api/v1/admin/tickets/{id}/assign",
+            post(admin::assign_ticket),
+        )
+        .route(
+            "/api/v1/admin/tickets/{id}/resolve",
+            post(admin::resolve_ticket),
+        )
+        .route("/api/v1/admin/disinfection", get(admin::disinfection))
+        .route(
+            "/api/v1/admin/disinfection/overdue",
+            get(admin::disinfection_overdue),
+        )
+        .route("/api/v1/admin/reports/kiosks", get(admin::kiosk_report))
+        .route(
+            "/api/v1/admin/stats/transactions",
+            get(stats::transactions_json),
+        )
+        .route(
+            "/api/v1/admin/stats/transactions.csv",
+            get(stats::transactions_csv),
+        )
+        .route(
+            "/api/v1/admin/stats/abandonment",
+            get(stats::abandonment_json),
+        )
+        .route(
+            "/api/v1/admin/stats/abandonment.csv",
+            get(stats::abandonment_csv),
+        )
+        .route("/metrics", get(metrics::render))
         .route("/healthz", get(health))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -57,6 +111,10 @@ impl ApiError {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
     }
 
     /// The store failed: details go to the log, the caller learns only that it may retry.

@@ -45,6 +45,9 @@ pub async fn receive_batch(
         store.ingest_batch(&checked)
     })
     .await?;
+    state
+        .metrics
+        .record_batch(summary.stored, summary.duplicates, rejected.len());
     tracing::info!(
         kiosk_id = %kiosk.kiosk_id,
         events = event_count,

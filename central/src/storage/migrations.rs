@@ -15,10 +15,11 @@ pub struct Migration {
 }
 
 /// Every migration, in order. The last one's number is the schema version this program writes.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "events, transactions, ratings, kiosk state",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "events, transactions, ratings, kiosk state",
+        sql: r#"
 CREATE TABLE received_events (
     id               INTEGER PRIMARY KEY,
     kiosk_id         TEXT    NOT NULL,
@@ -111,7 +112,98 @@ CREATE TABLE kiosk_transitions (
 );
 CREATE INDEX kiosk_transitions_by_kiosk ON kiosk_transitions (kiosk_id, id);
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "availability buckets, alarms, tickets, disinfection, transaction statistics",
+        sql: r#"
+ALTER TABLE transactions ADD COLUMN duration_ms INTEGER;        -- finished_at - started_at
+ALTER TABLE transactions ADD COLUMN abandoned_at_step TEXT;
+ALTER TABLE transactions ADD COLUMN finished_day TEXT;          -- kiosk-local date of finished_at
+UPDATE transactions SET
+    duration_ms = CAST(ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0)
+                       AS INTEGER),
+    finished_day = substr(finished_at, 1, 10),
+    abandoned_at_step = (SELECT json_extract(e.payload, '$.abandoned_at_step')
+                           FROM received_events e
+                          WHERE e.kiosk_id = transactions.kiosk_id
+                            AND e.idempotency_key = transactions.idempotency_key);
+-- Kiosks seen before this step: their first heartbeat is not known, the last one stands in.
+ALTER TABLE kiosk_state ADD COLUMN first_seen_unix_ms INTEGER;
+UPDATE kiosk_state SET first_seen_unix_ms = last_seen_unix_ms;
+
+CREATE TABLE availability_buckets (
+    kiosk_id             TEXT    NOT NULL,
+    bucket_start_ms      BIGINT  NOT NULL,   -- server clock, multiple of 5 minutes
+    heartbeats           BIGINT  NOT NULL,
+    items_offered_sum    BIGINT  NOT NULL,   -- summed over the bucket's heartbeats
+    items_available_sum  BIGINT  NOT NULL,
+    online_ms            BIGINT  NOT NULL,   -- time the kiosk was online in the bucket
+    doable_ms            REAL  NOT NULL,   -- online time weighted by available / offered
+    unavailable_ms       TEXT    NOT NULL,   -- JSON object: item code -> online ms unavailable
+    PRIMARY KEY (kiosk_id, bucket_start_ms)
+);
+CREATE INDEX availability_buckets_by_time ON availability_buckets (bucket_start_ms);
+
+CREATE TABLE alarms (
+    id                      INTEGER PRIMARY KEY,
+    kiosk_id                TEXT    NOT NULL,
+    kind                    TEXT    NOT NULL,   -- device_fault:<device>, offline, outbox_backlog
+    severity                TEXT    NOT NULL,
+    status                  TEXT    NOT NULL,   -- active, cleared
+    message                 TEXT,
+    details                 TEXT,               -- JSON
+    acknowledged_at         TEXT,
+    acknowledged_by         TEXT,
+    first_raised_at         TEXT    NOT NULL,
+    first_raised_ms         BIGINT  NOT NULL,
+    last_raised_at          TEXT    NOT NULL,
+    raise_count             BIGINT  NOT NULL,
+    reopen_count            BIGINT  NOT NULL,
+    clear_pending_since_ms  BIGINT,             -- flapping: clear held since
+    cleared_at              TEXT,
+    cleared_ms              BIGINT,
+    ticket_id               BIGINT
+);
+CREATE UNIQUE INDEX alarms_one_active ON alarms (kiosk_id, kind) WHERE status = 'active';
+CREATE INDEX alarms_by_kiosk_kind ON alarms (kiosk_id, kind, id);
+CREATE INDEX alarms_by_status ON alarms (status, first_raised_ms);
+
+CREATE TABLE tickets (
+    id           INTEGER PRIMARY KEY,
+    alarm_id     BIGINT  NOT NULL UNIQUE,
+    kiosk_id     TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    severity     TEXT    NOT NULL,
+    status       TEXT    NOT NULL,   -- open, resolved
+    title        TEXT    NOT NULL,
+    opened_at    TEXT    NOT NULL,
+    assignee     TEXT,
+    assigned_at  TEXT,
+    resolution   TEXT,
+    resolved_at  TEXT
+);
+CREATE INDEX tickets_by_status ON tickets (status, id);
+
+CREATE TABLE disinfections (
+    id               INTEGER PRIMARY KEY,
+    kiosk_id         TEXT    NOT NULL,
+    idempotency_key  TEXT    NOT NULL,
+    at               TEXT    NOT NULL,   -- as recorded (kiosk clock)
+    at_unix_ms       BIGINT  NOT NULL,
+    staff_id         TEXT,
+    method           TEXT,
+    surfaces         TEXT    NOT NULL,   -- JSON array
+    received_at      TEXT    NOT NULL
+);
+CREATE INDEX disinfections_by_kiosk ON disinfections (kiosk_id, at_unix_ms);
+
+CREATE INDEX received_events_by_kind_time ON received_events (kind, received_at);
+CREATE INDEX transactions_by_day ON transactions (finished_day);
+CREATE INDEX transactions_by_kiosk_day ON transactions (kiosk_id, finished_day);
+"#,
+    },
+];
 
 /// The schema version this program writes.
 pub fn latest_version() -> i64 {

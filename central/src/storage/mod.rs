@@ -4,16 +4,24 @@
 //! The interface speaks in the service's own terms (checked events, heartbeats, listings), never
 //! in SQL. Every method is blocking; async callers run them on the blocking pool.
 
+pub mod fleet;
 pub mod migrations;
 pub mod postgres;
 mod rows;
+mod sql;
 pub mod sqlite;
 
 use crate::clock::ServerTime;
+pub use fleet::{
+    AbandonmentRow, Alarm, AlarmStatusFilter, AvailabilityPoint, DayRange, DisinfectionRecord,
+    DisinfectionRow, FaultAction, FaultRow, FleetPolicy, KioskActivity, StatsGroup, StatsRow,
+    SweepReport, Ticket, TicketStatusFilter, TicketUpdate,
+};
 use kiosk_protocol::SealedBytes;
 use kiosk_protocol::wire::{
     EventKind, Heartbeat, RejectedEvent, TransactionListing, TransactionOutcome,
 };
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A failure of the storage engine. Messages never hold personal data: only masked or sealed
@@ -69,10 +77,14 @@ pub struct AcceptedEvent {
 
 #[derive(Debug, Clone)]
 pub enum EventProjection {
-    /// Only kept in the event log (faults, disinfection, consumables, audit — for now).
+    /// Only kept in the event log (consumables, audit — for now).
     LogOnly,
     Transaction(TransactionRow),
     Rating(RatingRow),
+    /// `fault_opened` / `fault_updated` / `fault_cleared`: also raises or clears an alarm.
+    Fault(FaultRow),
+    /// Also kept in the disinfection table for compliance.
+    Disinfection(DisinfectionRow),
 }
 
 /// The masked listing columns of a transaction.
@@ -88,6 +100,10 @@ pub struct TransactionRow {
     pub started_at: String,
     pub finished_at: String,
     pub catalogue_version: u32,
+    /// `finished_at − started_at`; `None` when either time does not parse.
+    pub duration_ms: Option<i64>,
+    /// The step an abandoned session ended in.
+    pub abandoned_at_step: Option<String>,
 }
 
 /// A 好差评 rating of one transaction; may arrive before the transaction it rates.
@@ -218,4 +234,281 @@ pub trait CentralStorage: Send + Sync + 'static {
 
     /// A cheap round trip to the engine, for `/healthz`.
     fn check_health(&self) -> Result<(), StorageError>;
+
+    // ---- fleet: availability, alarms, tickets, disinfection, statistics -------------------
+
+    /// Sets the rules the store applies from now on (heartbeat interval and offline limit for
+    /// bucket credit, alarm windows, escalation). Stores open with [`FleetPolicy::default`].
+    fn set_policy(&self, policy: FleetPolicy);
+
+    /// The rules in force.
+    fn policy(&self) -> FleetPolicy;
+
+    /// The periodic sweep, in one transaction: marks kiosks silent for `offline_after` offline
+    /// (and raises their `offline` alarm), completes held clears of flapping alarms, and
+    /// escalates alarms open longer than `escalate_after` to tickets.
+    fn sweep(&self, now: &ServerTime) -> Result<SweepReport, StorageError>;
+
+    /// Every kiosk that ever sent a heartbeat, by id.
+    fn kiosk_states(&self) -> Result<Vec<KioskState>, StorageError>;
+
+    /// Availability over `[from, to)` in steps of `step_ms` (a multiple of 5 minutes),
+    /// fleet-wide or for one kiosk, optionally with one item's availability.
+    fn availability_series(
+        &self,
+        from: &ServerTime,
+        to: &ServerTime,
+        step_ms: i64,
+        kiosk_id: Option<&str>,
+        item_code: Option<&str>,
+        now: &ServerTime,
+    ) -> Result<Vec<AvailabilityPoint>, StorageError>;
+
+    /// Alarms, newest first (at most 1000).
+    fn alarms(
+        &self,
+        status: AlarmStatusFilter,
+        kiosk_id: Option<&str>,
+    ) -> Result<Vec<Alarm>, StorageError>;
+
+    /// Acknowledges an alarm (the first acknowledgement is kept); `None` if there is no such
+    /// alarm.
+    fn acknowledge_alarm(
+        &self,
+        id: i64,
+        by: &str,
+        now: &ServerTime,
+    ) -> Result<Option<Alarm>, StorageError>;
+
+    /// Tickets, newest first (at most 1000).
+    fn tickets(&self, status: TicketStatusFilter) -> Result<Vec<Ticket>, StorageError>;
+
+    /// Assigns an open ticket to someone.
+    fn assign_ticket(
+        &self,
+        id: i64,
+        assignee: &str,
+        now: &ServerTime,
+    ) -> Result<TicketUpdate, StorageError>;
+
+    /// Resolves an open ticket with a resolution note.
+    fn resolve_ticket(
+        &self,
+        id: i64,
+        resolution: &str,
+        now: &ServerTime,
+    ) -> Result<TicketUpdate, StorageError>;
+
+    /// The latest disinfection record of each kiosk that has one.
+    fn last_disinfections(&self) -> Result<Vec<DisinfectionRecord>, StorageError>;
+
+    /// Transactions and ratings grouped by item, department, kiosk or day.
+    fn transaction_stats(
+        &self,
+        group: StatsGroup,
+        range: &DayRange,
+    ) -> Result<Vec<StatsRow>, StorageError>;
+
+    /// Cancelled and timed-out sessions by item and step.
+    fn abandonment(&self, range: &DayRange) -> Result<Vec<AbandonmentRow>, StorageError>;
+
+    /// Fault reports received since `since` and transactions finished on or after `since_day`
+    /// (`YYYY-MM-DD`), per kiosk that has either.
+    fn kiosk_activity(
+        &self,
+        since: &ServerTime,
+        since_day: &str,
+    ) -> Result<Vec<KioskActivity>, StorageError>;
+
+    /// Every kiosk that ever sent a heartbeat, with its connectivity (cheap: for `/metrics`).
+    fn kiosk_connectivity(&self) -> Result<Vec<(String, Connectivity)>, StorageError>;
+
+    /// Active alarms by severity and the number of open tickets (for `/metrics`).
+    fn alarm_counts(&self) -> Result<(BTreeMap<String, i64>, i64), StorageError>;
 }
+
+/// The fleet methods of [`CentralStorage`], the same on every engine: each runs the shared
+/// logic of [`fleet`] in one transaction of the engine (`self.with_sql`).
+macro_rules! fleet_methods {
+    () => {
+        fn set_policy(&self, policy: $crate::storage::FleetPolicy) {
+            *self
+                .policy
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = policy;
+        }
+
+        fn policy(&self) -> $crate::storage::FleetPolicy {
+            self.policy
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone()
+        }
+
+        fn sweep(&self, now: &ServerTime) -> Result<$crate::storage::SweepReport, StorageError> {
+            let policy = CentralStorage::policy(self);
+            let limit = $crate::storage::fleet::duration_ms(policy.offline_after);
+            let silent_since = ServerTime::from_unix_ms(now.unix_ms.saturating_sub(limit));
+            self.with_sql("sweep", |sql| {
+                let mut report = $crate::storage::SweepReport {
+                    went_offline: $crate::storage::fleet::mark_offline(
+                        sql,
+                        &silent_since,
+                        now,
+                        &policy,
+                    )?,
+                    ..Default::default()
+                };
+                if !report.went_offline.is_empty() {
+                    for kiosk_id in &report.went_offline {
+                        let t = $crate::storage::rows::offline_transition(kiosk_id.clone(), now);
+                        $crate::storage::rows::insert_transition(sql, &t)?;
+                    }
+                }
+                $crate::storage::fleet::sweep_alarms(sql, now, &policy, &mut report)?;
+                Ok(report)
+            })
+        }
+
+        fn kiosk_states(&self) -> Result<Vec<KioskState>, StorageError> {
+            self.with_sql("read kiosk states", $crate::storage::rows::all_kiosk_states)
+        }
+
+        fn availability_series(
+            &self,
+            from: &ServerTime,
+            to: &ServerTime,
+            step_ms: i64,
+            kiosk_id: Option<&str>,
+            item_code: Option<&str>,
+            now: &ServerTime,
+        ) -> Result<Vec<$crate::storage::AvailabilityPoint>, StorageError> {
+            let policy = CentralStorage::policy(self);
+            self.with_sql("availability series", |sql| {
+                $crate::storage::fleet::availability_series(
+                    sql,
+                    from.unix_ms,
+                    to.unix_ms,
+                    step_ms,
+                    kiosk_id,
+                    item_code,
+                    now,
+                    &policy,
+                )
+            })
+        }
+
+        fn alarms(
+            &self,
+            status: $crate::storage::AlarmStatusFilter,
+            kiosk_id: Option<&str>,
+        ) -> Result<Vec<$crate::storage::Alarm>, StorageError> {
+            let policy = CentralStorage::policy(self);
+            self.with_sql("list alarms", |sql| {
+                $crate::storage::fleet::alarms(sql, status, kiosk_id, &policy)
+            })
+        }
+
+        fn acknowledge_alarm(
+            &self,
+            id: i64,
+            by: &str,
+            now: &ServerTime,
+        ) -> Result<Option<$crate::storage::Alarm>, StorageError> {
+            let policy = CentralStorage::policy(self);
+            self.with_sql("acknowledge alarm", |sql| {
+                $crate::storage::fleet::acknowledge_alarm(sql, id, by, now, &policy)
+            })
+        }
+
+        fn tickets(
+            &self,
+            status: $crate::storage::TicketStatusFilter,
+        ) -> Result<Vec<$crate::storage::Ticket>, StorageError> {
+            self.with_sql("list tickets", |sql| {
+                $crate::storage::fleet::tickets(sql, status)
+            })
+        }
+
+        fn assign_ticket(
+            &self,
+            id: i64,
+            assignee: &str,
+            now: &ServerTime,
+        ) -> Result<$crate::storage::TicketUpdate, StorageError> {
+            self.with_sql("assign ticket", |sql| {
+                $crate::storage::fleet::assign_ticket(sql, id, assignee, now)
+            })
+        }
+
+        fn resolve_ticket(
+            &self,
+            id: i64,
+            resolution: &str,
+            now: &ServerTime,
+        ) -> Result<$crate::storage::TicketUpdate, StorageError> {
+            self.with_sql("resolve ticket", |sql| {
+                $crate::storage::fleet::resolve_ticket(sql, id, resolution, now)
+            })
+        }
+
+        fn last_disinfections(
+            &self,
+        ) -> Result<Vec<$crate::storage::DisinfectionRecord>, StorageError> {
+            self.with_sql(
+                "read disinfections",
+                $crate::storage::fleet::last_disinfections,
+            )
+        }
+
+        fn transaction_stats(
+            &self,
+            group: $crate::storage::StatsGroup,
+            range: &$crate::storage::DayRange,
+        ) -> Result<Vec<$crate::storage::StatsRow>, StorageError> {
+            self.with_sql("transaction statistics", |sql| {
+                $crate::storage::fleet::transaction_stats(sql, group, range)
+            })
+        }
+
+        fn abandonment(
+            &self,
+            range: &$crate::storage::DayRange,
+        ) -> Result<Vec<$crate::storage::AbandonmentRow>, StorageError> {
+            self.with_sql("abandonment statistics", |sql| {
+                $crate::storage::fleet::abandonment(sql, range)
+            })
+        }
+
+        fn kiosk_activity(
+            &self,
+            since: &ServerTime,
+            since_day: &str,
+        ) -> Result<Vec<$crate::storage::KioskActivity>, StorageError> {
+            self.with_sql("kiosk activity", |sql| {
+                $crate::storage::fleet::kiosk_activity(sql, since, since_day)
+            })
+        }
+
+        fn kiosk_connectivity(
+            &self,
+        ) -> Result<Vec<(String, $crate::storage::Connectivity)>, StorageError> {
+            self.with_sql(
+                "read kiosk connectivity",
+                $crate::storage::rows::kiosk_connectivity,
+            )
+        }
+
+        fn alarm_counts(
+            &self,
+        ) -> Result<(std::collections::BTreeMap<String, i64>, i64), StorageError> {
+            self.with_sql("count alarms", |sql| {
+                Ok((
+                    $crate::storage::fleet::open_alarm_counts(sql)?,
+                    $crate::storage::fleet::open_ticket_count(sql)?,
+                ))
+            })
+        }
+    };
+}
+pub(crate) use fleet_methods;

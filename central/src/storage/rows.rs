@@ -12,6 +12,29 @@ use uuid::Uuid;
 pub(crate) struct PreviousState {
     pub connectivity: String,
     pub devices: Vec<DeviceReport>,
+    /// What the fleet logic needs (bucket credit, alarms).
+    pub fleet: super::fleet::PreviousFleetState,
+}
+
+/// The `kiosk_state` columns a heartbeat reads before it updates the row.
+pub(crate) const PREVIOUS_STATE_COLUMNS: &str = "connectivity, devices, last_seen_unix_ms,
+    items_offered, items_available, unavailable_items, oldest_unsent_age_s";
+
+/// A [`PreviousState`] from the columns of [`PREVIOUS_STATE_COLUMNS`].
+pub(crate) fn previous_state(row: &super::sql::SqlRow) -> Result<PreviousState, StorageError> {
+    let connectivity = row.text(0)?;
+    Ok(PreviousState {
+        devices: parse_devices(&row.text(1)?)?,
+        fleet: super::fleet::PreviousFleetState {
+            connectivity: connectivity.clone(),
+            last_seen_ms: row.int(2)?,
+            items_offered: row.int(3)?,
+            items_available: row.int(4)?,
+            unavailable_items: super::fleet::parse_items(&row.text(5)?)?,
+            oldest_unsent_age_s: row.opt_int(6)?,
+        },
+        connectivity,
+    })
 }
 
 /// The transitions a heartbeat causes: the kiosk comes online unless it already was (from
@@ -20,7 +43,7 @@ pub(crate) struct PreviousState {
 pub(crate) fn heartbeat_transitions(
     heartbeat: &Heartbeat,
     received_at: &ServerTime,
-    previous: Option<PreviousState>,
+    previous: Option<&PreviousState>,
 ) -> Vec<KioskTransition> {
     let transition =
         |subject, from: Option<(String, Option<String>)>, to: (String, Option<String>)| {
@@ -36,7 +59,7 @@ pub(crate) fn heartbeat_transitions(
             }
         };
     let (previous_connectivity, previous_devices) = match previous {
-        Some(previous) => (previous.connectivity, previous.devices),
+        Some(previous) => (previous.connectivity.clone(), previous.devices.clone()),
         None => ("never_seen".to_string(), Vec::new()),
     };
     let mut transitions = Vec::new();
@@ -236,4 +259,91 @@ impl StoredKioskState {
             last_seen: self.last_seen,
         })
     }
+}
+
+/// Records a transition through the shared SQL layer.
+pub(crate) fn insert_transition(
+    sql: &mut dyn super::sql::Sql,
+    t: &KioskTransition,
+) -> Result<(), StorageError> {
+    use super::sql::Val;
+    let (subject_kind, subject) = subject_columns(&t.subject);
+    sql.execute(
+        "record transition",
+        "INSERT INTO kiosk_transitions
+             (kiosk_id, at, subject_kind, subject, from_state, from_detail, to_state, to_detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            Val::from(&t.kiosk_id),
+            Val::from(&t.at),
+            Val::from(subject_kind),
+            Val::from(subject),
+            Val::Text(t.from_state.clone()),
+            Val::Text(t.from_detail.clone()),
+            Val::from(&t.to_state),
+            Val::Text(t.to_detail.clone()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The columns of `kiosk_state` a [`StoredKioskState`] is read from, after `kiosk_id`.
+pub(crate) const KIOSK_STATE_COLUMNS: &str = "connectivity, heartbeat_seq, sent_at,
+    software_version, catalogue_version, devices, items_offered, items_available,
+    unavailable_items, outbox_depth, oldest_unsent_age_s, dead_letter_count, last_seen";
+
+/// Every kiosk's state, by id.
+pub(crate) fn all_kiosk_states(
+    sql: &mut dyn super::sql::Sql,
+) -> Result<Vec<KioskState>, StorageError> {
+    let rows = sql.query(
+        "read kiosk states",
+        &format!("SELECT kiosk_id, {KIOSK_STATE_COLUMNS} FROM kiosk_state ORDER BY kiosk_id"),
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let kiosk_id = row.text(0)?;
+            StoredKioskState {
+                connectivity: row.text(1)?,
+                heartbeat_seq: row.int(2)?,
+                sent_at: row.text(3)?,
+                software_version: row.text(4)?,
+                catalogue_version: row.int(5)?,
+                devices: row.text(6)?,
+                items_offered: row.int(7)?,
+                items_available: row.int(8)?,
+                unavailable_items: row.text(9)?,
+                outbox_depth: row.int(10)?,
+                oldest_unsent_age_s: row.opt_int(11)?,
+                dead_letter_count: row.int(12)?,
+                last_seen: row.text(13)?,
+            }
+            .into_state(&kiosk_id)
+        })
+        .collect()
+}
+
+/// Every kiosk's connectivity, by id.
+pub(crate) fn kiosk_connectivity(
+    sql: &mut dyn super::sql::Sql,
+) -> Result<Vec<(String, Connectivity)>, StorageError> {
+    sql.query(
+        "read kiosk connectivity",
+        "SELECT kiosk_id, connectivity FROM kiosk_state ORDER BY kiosk_id",
+        &[],
+    )?
+    .iter()
+    .map(|row| {
+        let text = row.text(1)?;
+        let connectivity = Connectivity::parse(&text)
+            .ok_or_else(|| StorageError::Corrupt(format!("kiosk_state.connectivity {text:?}")))?;
+        Ok((row.text(0)?, connectivity))
+    })
+    .collect()
+}
+
+/// The kiosk-local date (`YYYY-MM-DD`) of an RFC 3339 time.
+pub(crate) fn local_day(rfc3339: &str) -> String {
+    rfc3339.chars().take(10).collect()
 }

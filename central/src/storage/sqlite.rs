@@ -3,20 +3,21 @@
 
 use super::migrations;
 use super::rows::{
-    PreviousState, StoredKioskState, StoredListing, heartbeat_json_columns, heartbeat_transitions,
-    offline_transition, outcome_text, parse_devices, saturating_i64, subject_columns,
-    subject_from_columns,
+    PREVIOUS_STATE_COLUMNS, StoredKioskState, StoredListing, heartbeat_json_columns,
+    heartbeat_transitions, local_day, offline_transition, outcome_text, previous_state,
+    saturating_i64, subject_columns, subject_from_columns,
 };
+use super::sql::{Sql, SqliteSql};
 use super::{
-    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, IngestSummary, KioskState,
-    KioskTransition, RatingRow, StorageError, TransactionRow,
+    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, IngestSummary,
+    KioskState, KioskTransition, RatingRow, StorageError, TransactionRow, fleet, fleet_methods,
 };
 use crate::clock::ServerTime;
 use kiosk_protocol::SealedBytes;
 use kiosk_protocol::wire::{Heartbeat, TransactionListing};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -24,6 +25,7 @@ use uuid::Uuid;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
+    policy: RwLock<FleetPolicy>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -71,6 +73,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            policy: RwLock::new(FleetPolicy::default()),
         })
     }
 
@@ -81,6 +84,19 @@ impl SqliteStore {
     /// The applied schema version.
     pub fn schema_version(&self) -> Result<i64, StorageError> {
         migrations::current_version(&self.lock())
+    }
+
+    /// Runs shared fleet logic in one transaction.
+    fn with_sql<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction().map_err(engine(operation))?;
+        let value = work(&mut SqliteSql(&tx))?;
+        tx.commit().map_err(engine(operation))?;
+        Ok(value)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -251,6 +267,7 @@ impl SqliteStore {
 
 impl CentralStorage for SqliteStore {
     fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError> {
+        let policy = CentralStorage::policy(self);
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(engine("begin batch"))?;
         let mut stored = 0u32;
@@ -258,7 +275,7 @@ impl CentralStorage for SqliteStore {
         for event in &batch.accepted {
             if insert_event(&tx, &batch.kiosk_id, &batch.received_at, event)? {
                 stored += 1;
-                insert_projection(&tx, &batch.kiosk_id, &batch.received_at, event)?;
+                insert_projection(&tx, &batch.kiosk_id, &batch.received_at, event, &policy)?;
             } else {
                 duplicates += 1;
             }
@@ -309,30 +326,29 @@ impl CentralStorage for SqliteStore {
         heartbeat: &Heartbeat,
         received_at: &ServerTime,
     ) -> Result<Vec<KioskTransition>, StorageError> {
+        let policy = CentralStorage::policy(self);
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(engine("begin heartbeat"))?;
-        let previous: Option<(String, String)> = tx
-            .query_row(
-                "SELECT connectivity, devices FROM kiosk_state WHERE kiosk_id = ?1",
-                [&heartbeat.kiosk_id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(engine("read kiosk state"))?;
-
-        let previous = previous
-            .map(|(connectivity, devices_json)| {
-                Ok::<_, StorageError>(PreviousState {
-                    connectivity,
-                    devices: parse_devices(&devices_json)?,
-                })
-            })
+        let previous = SqliteSql(&tx)
+            .query_opt(
+                "read kiosk state",
+                &format!("SELECT {PREVIOUS_STATE_COLUMNS} FROM kiosk_state WHERE kiosk_id = $1"),
+                &[heartbeat.kiosk_id.as_str().into()],
+            )?
+            .map(|row| previous_state(&row))
             .transpose()?;
-        let transitions = heartbeat_transitions(heartbeat, received_at, previous);
+        let transitions = heartbeat_transitions(heartbeat, received_at, previous.as_ref());
         upsert_kiosk_state(&tx, heartbeat, received_at)?;
         for t in &transitions {
             insert_transition(&tx, t)?;
         }
+        fleet::on_heartbeat(
+            &mut SqliteSql(&tx),
+            heartbeat,
+            received_at,
+            previous.as_ref().map(|p| &p.fleet),
+            &policy,
+        )?;
         tx.commit().map_err(engine("commit heartbeat"))?;
         Ok(transitions)
     }
@@ -342,34 +358,17 @@ impl CentralStorage for SqliteStore {
         silent_since: &ServerTime,
         now: &ServerTime,
     ) -> Result<Vec<KioskTransition>, StorageError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(engine("begin offline sweep"))?;
-        let silent: Vec<String> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT kiosk_id FROM kiosk_state
-                      WHERE connectivity = 'online' AND last_seen_unix_ms < ?1",
-                )
-                .map_err(engine("find silent kiosks"))?;
-            let rows = stmt
-                .query_map([silent_since.unix_ms], |row| row.get(0))
-                .map_err(engine("find silent kiosks"))?;
-            rows.collect::<Result<_, _>>()
-                .map_err(engine("find silent kiosks"))?
-        };
-        let mut transitions = Vec::new();
-        for kiosk_id in silent {
-            tx.execute(
-                "UPDATE kiosk_state SET connectivity = 'offline' WHERE kiosk_id = ?1",
-                [&kiosk_id],
-            )
-            .map_err(engine("mark kiosk offline"))?;
-            let t = offline_transition(kiosk_id, now);
-            insert_transition(&tx, &t)?;
-            transitions.push(t);
-        }
-        tx.commit().map_err(engine("commit offline sweep"))?;
-        Ok(transitions)
+        let policy = CentralStorage::policy(self);
+        self.with_sql("offline sweep", |sql| {
+            let kiosks = fleet::mark_offline(sql, silent_since, now, &policy)?;
+            let mut transitions = Vec::with_capacity(kiosks.len());
+            for kiosk_id in kiosks {
+                let t = offline_transition(kiosk_id, now);
+                super::rows::insert_transition(sql, &t)?;
+                transitions.push(t);
+            }
+            Ok(transitions)
+        })
     }
 
     fn transactions(&self) -> Result<Vec<TransactionListing>, StorageError> {
@@ -409,6 +408,8 @@ impl CentralStorage for SqliteStore {
             .query_row("SELECT 1", [], |_| Ok(()))
             .map_err(engine("health check"))
     }
+
+    fleet_methods!();
 }
 
 /// Inserts the event unless (kiosk, key) is already stored; `true` when it was inserted.
@@ -445,9 +446,21 @@ fn insert_projection(
     kiosk_id: &str,
     received_at: &ServerTime,
     event: &AcceptedEvent,
+    policy: &FleetPolicy,
 ) -> Result<(), StorageError> {
     match &event.projection {
         EventProjection::LogOnly => Ok(()),
+        EventProjection::Fault(fault) => {
+            fleet::apply_fault(&mut SqliteSql(tx), kiosk_id, fault, received_at, policy)?;
+            Ok(())
+        }
+        EventProjection::Disinfection(row) => fleet::insert_disinfection(
+            &mut SqliteSql(tx),
+            kiosk_id,
+            &event.idempotency_key.to_string(),
+            row,
+            received_at,
+        ),
         EventProjection::Transaction(row) => {
             insert_transaction(tx, kiosk_id, received_at, event.idempotency_key, row)
         }
@@ -469,8 +482,8 @@ fn insert_transaction(
         "INSERT INTO transactions
              (kiosk_id, transaction_id, idempotency_key, item_code, item_name, department,
               outcome, masked_name, masked_id_number, started_at, finished_at,
-              catalogue_version, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+              catalogue_version, received_at, duration_ms, abandoned_at_step, finished_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (kiosk_id, transaction_id) DO NOTHING",
         params![
             kiosk_id,
@@ -485,7 +498,10 @@ fn insert_transaction(
             row.started_at,
             row.finished_at,
             row.catalogue_version,
-            received_at.rfc3339
+            received_at.rfc3339,
+            row.duration_ms,
+            row.abandoned_at_step,
+            local_day(&row.finished_at)
         ],
     )
     .map_err(engine("store transaction"))?;
@@ -529,8 +545,9 @@ fn upsert_kiosk_state(
         "INSERT INTO kiosk_state
              (kiosk_id, connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
               devices, items_offered, items_available, unavailable_items, outbox_depth,
-              oldest_unsent_age_s, dead_letter_count, last_seen, last_seen_unix_ms)
-         VALUES (?1, 'online', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+              oldest_unsent_age_s, dead_letter_count, last_seen, last_seen_unix_ms,
+              first_seen_unix_ms)
+         VALUES (?1, 'online', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
          ON CONFLICT (kiosk_id) DO UPDATE SET
              connectivity = 'online',
              heartbeat_seq = excluded.heartbeat_seq,

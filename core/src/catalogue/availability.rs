@@ -180,7 +180,10 @@ mod code_identification_tests {
 
     #[test]
     fn codes_are_recognised_by_prefix() {
-        assert_eq!(CardType::of_code("APPT:20261121-0042"), Some(CardType::AppointmentCode));
+        assert_eq!(
+            CardType::of_code("APPT:20261121-0042"),
+            Some(CardType::AppointmentCode)
+        );
         assert_eq!(CardType::of_code("EID:abc"), Some(CardType::EId));
         assert_eq!(CardType::of_code("https://example.org"), None);
         assert!(CardType::AppointmentCode.is_code() && !CardType::Resident.is_code());
@@ -207,10 +210,19 @@ mod code_identification_tests {
         assert!(with(&[IdCardReader, ReceiptPrinter], &[]).available);
         assert!(with(&[IdCardReader, QrScanner, ReceiptPrinter], &[IdCardReader]).available);
         // …but not none of them.
-        let neither = with(&[IdCardReader, QrScanner, ReceiptPrinter], &[IdCardReader, QrScanner]);
-        assert_eq!(neither.reason, Some(UnavailableReason::DeviceFaulty(IdCardReader)));
+        let neither = with(
+            &[IdCardReader, QrScanner, ReceiptPrinter],
+            &[IdCardReader, QrScanner],
+        );
+        assert_eq!(
+            neither.reason,
+            Some(UnavailableReason::DeviceFaulty(IdCardReader))
+        );
         let absent = with(&[ReceiptPrinter], &[]);
-        assert_eq!(absent.reason, Some(UnavailableReason::DeviceMissing(IdCardReader)));
+        assert_eq!(
+            absent.reason,
+            Some(UnavailableReason::DeviceMissing(IdCardReader))
+        );
         // An item that takes cards only still needs the card reader.
         let gjj = catalogue.item("exit-entry-progress").unwrap();
         let p = DevicePresence::with_present([QrScanner, ReceiptPrinter]);

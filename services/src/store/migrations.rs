@@ -68,10 +68,62 @@ const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    Migration {
+        version: 3,
+        what: "faults, disinfection records, consumables and the audit log",
+        sql: "
+            CREATE TABLE faults (
+                fault_id   TEXT PRIMARY KEY,
+                device     TEXT NOT NULL,
+                code       TEXT NOT NULL,
+                severity   TEXT NOT NULL,
+                message    TEXT NOT NULL,
+                source     TEXT NOT NULL,
+                opened_at  TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                cleared_at TEXT,
+                note       TEXT,
+                staff_id   TEXT,
+                outbox_seq INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX faults_one_open_per_device_code
+                ON faults (device, code) WHERE cleared_at IS NULL;
+            CREATE TABLE disinfection_records (
+                record_id     TEXT PRIMARY KEY,
+                staff_id      TEXT NOT NULL,
+                at            TEXT NOT NULL,
+                method        TEXT NOT NULL,
+                surfaces_json TEXT NOT NULL,
+                outbox_seq    INTEGER NOT NULL,
+                created_at    TEXT NOT NULL
+            );
+            CREATE INDEX disinfection_records_by_time ON disinfection_records (at);
+            CREATE TABLE consumables (
+                consumable           TEXT PRIMARY KEY,
+                capacity             INTEGER,
+                used_since_replenish INTEGER NOT NULL DEFAULT 0,
+                used_total           INTEGER NOT NULL DEFAULT 0,
+                low_threshold        INTEGER,
+                sensor_level         TEXT,
+                reported_level       TEXT NOT NULL DEFAULT 'ok',
+                replenished_at       TEXT,
+                replenished_by       TEXT,
+                updated_at           TEXT NOT NULL
+            );
+            CREATE TABLE audit_log (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                actor      TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                detail     TEXT NOT NULL,
+                at         TEXT NOT NULL,
+                outbox_seq INTEGER NOT NULL
+            );
+        ",
+    },
 ];
 
 /// The schema version this software writes.
-pub const LATEST_SCHEMA_VERSION: u32 = 2;
+pub const LATEST_SCHEMA_VERSION: u32 = 3;
 
 /// The schema version recorded in the database (0 for a new, empty file).
 pub fn schema_version(conn: &Connection) -> Result<u32, StoreError> {
@@ -135,12 +187,13 @@ mod tests {
             let tables: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
-                     AND name IN ('settings', 'transactions', 'outbox', 'dead_letter')",
+                     AND name IN ('settings', 'transactions', 'outbox', 'dead_letter', \
+                     'faults', 'disinfection_records', 'consumables', 'audit_log')",
                     [],
                     |row| row.get(0),
                 )
                 .unwrap();
-            assert_eq!(tables, 4, "from version {start}");
+            assert_eq!(tables, 8, "from version {start}");
         }
     }
 

@@ -5,13 +5,27 @@
 //!   one SQLite transaction.
 //! * [`outbox`] — the events waiting for the centre, their acknowledgement and the dead-letter
 //!   table.
+//! * [`faults`] — device and staff faults (opened, updated, cleared), one open fault per
+//!   (device, code).
+//! * [`disinfection`] — the disinfection log and whether the next one is due.
+//! * [`consumables`] — paper and card stock: counters since replenish, the near-end sensor,
+//!   low/empty events sent once.
+//! * [`audit`] — the audit log of staff (and system) actions.
 //! * [`migrations`] — the numbered schema history.
+//!
+//! Every write of a business row queues its outbox event in the same SQLite transaction. Staff
+//! actions done through the store (fault report/update/close, disinfection, replenish) also
+//! write their audit-log row and audit event in that transaction.
 //!
 //! Personal data (name, ID number, address) is only ever written sealed with the kiosk's
 //! [`SealingKey`]; plain columns and JSON hold masked values only. Sealed data is purged (set
 //! NULL, with `secure_delete` on) in the same SQLite transaction that records the centre's
 //! acknowledgement.
 
+mod audit;
+mod consumables;
+mod disinfection;
+mod faults;
 pub mod migrations;
 mod outbox;
 mod transactions;
@@ -27,6 +41,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+pub use consumables::ConsumableLevel;
+pub use disinfection::DisinfectionStatus;
+pub use faults::{FaultChange, FaultOutcome, FaultReport, FaultUpdate};
 pub use outbox::{AckOutcome, DeadLetter};
 pub use transactions::StoredTransaction;
 
@@ -61,6 +78,10 @@ pub enum StoreError {
     TransactionEventWithoutRecord,
     #[error("kiosk store JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("no open fault {0}")]
+    FaultNotOpen(String),
+    #[error("refused to store {what}: {problem}")]
+    InvalidRecord { what: &'static str, problem: String },
 }
 
 /// Where a committed event sits in the outbox.
@@ -189,6 +210,96 @@ pub(crate) fn format_rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
+/// Record times (`at`, `opened_at`, …) as fixed-width RFC 3339 in UTC with milliseconds, so that
+/// they sort as text: `2026-11-21T14:05:00.000Z`.
+pub(crate) fn record_time(at: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    utc.format(FORMAT).unwrap_or_else(|_| format_rfc3339(utc))
+}
+
+pub(crate) fn parse_record_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// Longest free text (fault message, note, audit detail, …) kept in a row.
+const MAX_FREE_TEXT_CHARS: usize = 1000;
+
+/// Free text typed by staff or made by the software, made fit for a plain column: trimmed, cut
+/// to [`MAX_FREE_TEXT_CHARS`], and every run of 11 or more digits (with an optional trailing
+/// `X`) masked — an 18- or 15-digit ID number with [`mask_id_number`] (birth date hidden), an
+/// 11-digit mobile number as `138****0000`, any other long number (bank card, …) all but its
+/// first and last two digits. No citizen is in scope of these writes, so this is the plain-text
+/// guard that applies; the short numbers of transaction ids and counters pass unchanged.
+pub(crate) fn mask_free_text(text: &str) -> String {
+    let chars: Vec<char> = text.trim().chars().take(MAX_FREE_TEXT_CHARS).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start == 17 && i < chars.len() && matches!(chars[i], 'X' | 'x') {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        let len = i - start;
+        if len < 11 {
+            out.push_str(&run);
+        } else if len == 11 && run.starts_with('1') {
+            out.push_str(&run[..3]);
+            out.push_str("****");
+            out.push_str(&run[7..]);
+        } else {
+            out.push_str(&mask_id_number(&run));
+        }
+    }
+    out
+}
+
+/// A required identifier (device class, fault code, consumable, staff id, action): trimmed,
+/// non-empty, at most 64 characters, no control characters.
+pub(crate) fn required_name(what: &'static str, value: &str) -> Result<String, StoreError> {
+    let value = value.trim();
+    let problem = if value.is_empty() {
+        Some("it is empty".to_string())
+    } else if value.chars().count() > 64 {
+        Some("it is longer than 64 characters".to_string())
+    } else if value.chars().any(char::is_control) {
+        Some("it holds control characters".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(StoreError::InvalidRecord { what, problem }),
+        None => Ok(value.to_string()),
+    }
+}
+
+/// A machine-readable name (fault device or code): [`required_name`] restricted to ASCII letters,
+/// digits, `_`, `-` and `.` (what the centre accepts as a device name).
+pub(crate) fn required_code(what: &'static str, value: &str) -> Result<String, StoreError> {
+    let value = required_name(what, value)?;
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(StoreError::InvalidRecord {
+            what,
+            problem: "only ASCII letters, digits, '_', '-' and '.' are allowed".into(),
+        });
+    }
+    Ok(value)
+}
+
 /// Refuses text bound for a plain column when it contains the applicant's unmasked ID number or
 /// name. Masked values pass: masking is what the caller must do before handing a record over.
 fn ensure_no_plain_personal_data(
@@ -219,3 +330,6 @@ fn ensure_no_plain_personal_data(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod maintenance_tests;

@@ -11,19 +11,21 @@
 pub mod migrations;
 
 use super::rows::{
-    PreviousState, StoredKioskState, StoredListing, heartbeat_json_columns, heartbeat_transitions,
-    offline_transition, outcome_text, parse_devices, saturating_i64, subject_columns,
-    subject_from_columns,
+    PREVIOUS_STATE_COLUMNS, StoredKioskState, StoredListing, heartbeat_json_columns,
+    heartbeat_transitions, local_day, offline_transition, outcome_text, previous_state,
+    saturating_i64, subject_columns, subject_from_columns,
 };
+use super::sql::{PgSql, Sql};
 use super::{
-    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, IngestSummary, KioskState,
-    KioskTransition, StorageError,
+    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, IngestSummary,
+    KioskState, KioskTransition, StorageError, fleet, fleet_methods,
 };
 use crate::clock::ServerTime;
 use ::postgres::{Config, NoTls, Row, Transaction};
 use kiosk_protocol::SealedBytes;
 use kiosk_protocol::wire::{Heartbeat, TransactionListing};
 use r2d2_postgres::PostgresConnectionManager;
+use std::sync::RwLock;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -56,6 +58,7 @@ pub struct PostgresStore {
     /// Always `Some` until dropped (see the `Drop` impl).
     pool: Option<Pool>,
     target: String,
+    policy: RwLock<FleetPolicy>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -143,6 +146,7 @@ impl PostgresStore {
         Ok(Self {
             pool: Some(pool),
             target,
+            policy: RwLock::new(FleetPolicy::default()),
         })
     }
 
@@ -165,6 +169,19 @@ impl PostgresStore {
                 operation: "get a connection",
                 reason: e.to_string(),
             })
+    }
+
+    /// Runs shared fleet logic in one transaction.
+    fn with_sql<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(engine(operation))?;
+        let value = work(&mut PgSql(&mut tx))?;
+        tx.commit().map_err(engine(operation))?;
+        Ok(value)
     }
 
     fn count(&self, sql: &str, kiosk_id: &str) -> Result<u64, StorageError> {
@@ -195,8 +212,22 @@ impl Drop for PostgresStore {
 
 impl CentralStorage for PostgresStore {
     fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError> {
+        let policy = CentralStorage::policy(self);
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(engine("begin batch"))?;
+        if batch
+            .accepted
+            .iter()
+            .any(|e| matches!(e.projection, EventProjection::Fault(_)))
+        {
+            // Alarms of one kiosk change one at a time (a heartbeat or a second batch of the
+            // same kiosk would otherwise race for the same alarm row).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&HEARTBEAT_LOCK_CLASS, &batch.kiosk_id],
+            )
+            .map_err(engine("lock kiosk alarms"))?;
+        }
         let insert_event = tx
             .prepare(
                 "INSERT INTO received_events
@@ -226,7 +257,7 @@ impl CentralStorage for PostgresStore {
                 .map_err(engine("store event"))?;
             if inserted == 1 {
                 stored += 1;
-                insert_projection(&mut tx, &batch.kiosk_id, &batch.received_at, event)?;
+                insert_projection(&mut tx, &batch.kiosk_id, &batch.received_at, event, &policy)?;
             } else {
                 duplicates += 1;
             }
@@ -274,6 +305,7 @@ impl CentralStorage for PostgresStore {
         heartbeat: &Heartbeat,
         received_at: &ServerTime,
     ) -> Result<Vec<KioskTransition>, StorageError> {
+        let policy = CentralStorage::policy(self);
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(engine("begin heartbeat"))?;
         // Two heartbeats of one kiosk (a retry racing the original, two central instances) must
@@ -284,26 +316,29 @@ impl CentralStorage for PostgresStore {
             &[&HEARTBEAT_LOCK_CLASS, &heartbeat.kiosk_id],
         )
         .map_err(engine("lock kiosk state"))?;
-        let previous = tx
+        let previous = PgSql(&mut tx)
             .query_opt(
-                "SELECT connectivity, devices FROM kiosk_state WHERE kiosk_id = $1 FOR UPDATE",
-                &[&heartbeat.kiosk_id],
-            )
-            .map_err(engine("read kiosk state"))?
-            .map(|row| {
-                let connectivity: String = row.try_get(0).map_err(engine("read kiosk state"))?;
-                let devices: String = row.try_get(1).map_err(engine("read kiosk state"))?;
-                Ok::<_, StorageError>(PreviousState {
-                    connectivity,
-                    devices: parse_devices(&devices)?,
-                })
-            })
+                "read kiosk state",
+                &format!(
+                    "SELECT {PREVIOUS_STATE_COLUMNS} FROM kiosk_state WHERE kiosk_id = $1 \
+                     FOR UPDATE"
+                ),
+                &[heartbeat.kiosk_id.as_str().into()],
+            )?
+            .map(|row| previous_state(&row))
             .transpose()?;
-        let transitions = heartbeat_transitions(heartbeat, received_at, previous);
+        let transitions = heartbeat_transitions(heartbeat, received_at, previous.as_ref());
         upsert_kiosk_state(&mut tx, heartbeat, received_at)?;
         for t in &transitions {
             insert_transition(&mut tx, t)?;
         }
+        fleet::on_heartbeat(
+            &mut PgSql(&mut tx),
+            heartbeat,
+            received_at,
+            previous.as_ref().map(|p| &p.fleet),
+            &policy,
+        )?;
         tx.commit().map_err(engine("commit heartbeat"))?;
         Ok(transitions)
     }
@@ -313,32 +348,17 @@ impl CentralStorage for PostgresStore {
         silent_since: &ServerTime,
         now: &ServerTime,
     ) -> Result<Vec<KioskTransition>, StorageError> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction().map_err(engine("begin offline sweep"))?;
-        // One statement: a heartbeat committed meanwhile makes the row fail the re-checked
-        // condition, so a kiosk that just reported is never marked offline.
-        let silent = tx
-            .query(
-                "UPDATE kiosk_state SET connectivity = 'offline'
-                  WHERE connectivity = 'online' AND last_seen_unix_ms < $1
-                  RETURNING kiosk_id",
-                &[&silent_since.unix_ms],
-            )
-            .map_err(engine("mark kiosks offline"))?;
-        let mut kiosk_ids = silent
-            .iter()
-            .map(|row| row.try_get::<_, String>(0))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(engine("mark kiosks offline"))?;
-        kiosk_ids.sort();
-        let mut transitions = Vec::with_capacity(kiosk_ids.len());
-        for kiosk_id in kiosk_ids {
-            let t = offline_transition(kiosk_id, now);
-            insert_transition(&mut tx, &t)?;
-            transitions.push(t);
-        }
-        tx.commit().map_err(engine("commit offline sweep"))?;
-        Ok(transitions)
+        let policy = CentralStorage::policy(self);
+        self.with_sql("offline sweep", |sql| {
+            let kiosks = fleet::mark_offline(sql, silent_since, now, &policy)?;
+            let mut transitions = Vec::with_capacity(kiosks.len());
+            for kiosk_id in kiosks {
+                let t = offline_transition(kiosk_id, now);
+                super::rows::insert_transition(sql, &t)?;
+                transitions.push(t);
+            }
+            Ok(transitions)
+        })
     }
 
     fn transactions(&self) -> Result<Vec<TransactionListing>, StorageError> {
@@ -459,6 +479,8 @@ impl CentralStorage for PostgresStore {
             .map(|_| ())
             .map_err(engine("health check"))
     }
+
+    fleet_methods!();
 }
 
 fn listing_row(row: &Row) -> Result<StoredListing, ::postgres::Error> {
@@ -499,17 +521,30 @@ fn insert_projection(
     kiosk_id: &str,
     received_at: &ServerTime,
     event: &AcceptedEvent,
+    policy: &FleetPolicy,
 ) -> Result<(), StorageError> {
     match &event.projection {
         EventProjection::LogOnly => Ok(()),
+        EventProjection::Fault(fault) => {
+            fleet::apply_fault(&mut PgSql(tx), kiosk_id, fault, received_at, policy)?;
+            Ok(())
+        }
+        EventProjection::Disinfection(row) => fleet::insert_disinfection(
+            &mut PgSql(tx),
+            kiosk_id,
+            &event.idempotency_key.to_string(),
+            row,
+            received_at,
+        ),
         // A transaction id seen twice under different idempotency keys keeps its first row.
         EventProjection::Transaction(row) => tx
             .execute(
                 "INSERT INTO transactions
                      (kiosk_id, transaction_id, idempotency_key, item_code, item_name, department,
                       outcome, masked_name, masked_id_number, started_at, finished_at,
-                      catalogue_version, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                      catalogue_version, received_at, duration_ms, abandoned_at_step,
+                      finished_day)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  ON CONFLICT (kiosk_id, transaction_id) DO NOTHING",
                 &[
                     &kiosk_id,
@@ -525,6 +560,9 @@ fn insert_projection(
                     &row.finished_at,
                     &i64::from(row.catalogue_version),
                     &received_at.rfc3339,
+                    &row.duration_ms,
+                    &row.abandoned_at_step,
+                    &local_day(&row.finished_at),
                 ],
             )
             .map(|_| ())
@@ -562,8 +600,9 @@ fn upsert_kiosk_state(
         "INSERT INTO kiosk_state
              (kiosk_id, connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
               devices, items_offered, items_available, unavailable_items, outbox_depth,
-              oldest_unsent_age_s, dead_letter_count, last_seen, last_seen_unix_ms)
-         VALUES ($1, 'online', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+              oldest_unsent_age_s, dead_letter_count, last_seen, last_seen_unix_ms,
+              first_seen_unix_ms)
+         VALUES ($1, 'online', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
          ON CONFLICT (kiosk_id) DO UPDATE SET
              connectivity = 'online',
              heartbeat_seq = excluded.heartbeat_seq,
