@@ -195,7 +195,8 @@ impl<'a> JourneyWalker<'a> {
         match identification {
             Identification::DemoCard => self.rig.present_card_again(),
             Identification::Card(_, card) => self.rig.present_card(card),
-            Identification::Code(code) => self.rig.show_code(code),
+            // A code is shown once the kiosk asks for identification (a scanner reads it at once).
+            Identification::Code(_) => {}
         }
         for _ in 0..MAX_STEPS {
             let page = self.page();
@@ -209,6 +210,9 @@ impl<'a> JourneyWalker<'a> {
                 }
                 "identify" => {
                     self.shot(record, "identify")?;
+                    if let Identification::Code(code) = identification {
+                        self.rig.show_code(code);
+                    }
                     if !self.wait_while("identify", false) {
                         return Err("the ID card was not read in time".into());
                     }
