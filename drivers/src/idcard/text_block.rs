@@ -131,7 +131,9 @@ pub mod foreigner_2023_layout {
 /// 长期 as written in the valid-to field.
 pub const LONG_TERM: &str = "长期";
 
-/// Decode one field: UCS-2LE, trailing spaces and NULs trimmed.
+/// Decode one field: UCS-2LE, trailing spaces and NULs trimmed. A control character left
+/// after trimming (an interior NUL, ESC, CR…) is never on a real card: the field, and with it
+/// the read, is rejected rather than passed on to screens and logs.
 pub fn decode_field(block: &[u8], span: FieldSpan) -> Result<String, IdCardError> {
     let bytes = block
         .get(span.offset..span.offset + span.len)
@@ -144,7 +146,14 @@ pub fn decode_field(block: &[u8], span: FieldSpan) -> Result<String, IdCardError
         field: "text",
         reason: "not valid UCS-2".to_owned(),
     })?;
-    Ok(text.trim_end_matches([' ', '\0']).to_owned())
+    let text = text.trim_end_matches([' ', '\0']);
+    if text.chars().any(char::is_control) {
+        return Err(IdCardError::BadField {
+            field: "text",
+            reason: "control character inside the field".to_owned(),
+        });
+    }
+    Ok(text.to_owned())
 }
 
 fn required(block: &[u8], span: FieldSpan, field: &'static str) -> Result<String, IdCardError> {
