@@ -38,6 +38,14 @@ enum Command {
         #[command(subcommand)]
         command: QrCommand,
     },
+    /// Health, faults, consumables, disinfection and device summary as JSON (remote support;
+    /// no personal data).
+    Diag {
+        /// Also open each configured device briefly and read its state (stop the kiosk app
+        /// first: it holds the ports).
+        #[arg(long)]
+        probe: bool,
+    },
     /// Device simulators on pseudo-terminals.
     Sim {
         #[command(subcommand)]
@@ -173,6 +181,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     println!("{code}");
                 }
             }
+        }
+        Some(Command::Diag { probe }) => {
+            let config = kiosk_core::config::KioskConfig::load(&cli.config)?;
+            let report = crate::diag_report::report(&config, probe)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(0)
         }
         Some(Command::Sim {
             command: SimCommand::Idcard { card },

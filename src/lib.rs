@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod devices;
+pub mod diag_report;
 pub mod fonts;
 pub mod receipt;
 pub mod ui;

@@ -191,3 +191,75 @@ fn qr_listen_prints_each_code() {
     let _ = child.wait();
     assert_eq!(first, "APPT-20261121-0042");
 }
+
+#[test]
+fn diag_prints_health_faults_and_devices_as_json() {
+    let dir = std::env::temp_dir().join(format!("kiosk-cli-diag-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_dir = format!("{}/kiosk-config", env!("CARGO_MANIFEST_DIR"));
+    let demo = std::fs::read_to_string(format!("{config_dir}/demo.toml")).unwrap();
+    let config = demo
+        .replace(
+            "../target/demo/kiosk.sqlite",
+            &format!("{}/kiosk.sqlite", dir.display()),
+        )
+        .replace(
+            "../target/demo/personal-data.key",
+            &format!("{}/kiosk.key", dir.display()),
+        )
+        .replace(
+            "\"catalogue.toml\"",
+            &format!("\"{config_dir}/catalogue.toml\""),
+        );
+    let path = dir.join("kiosk.toml");
+    std::fs::write(&path, config).unwrap();
+    // Without a store yet: versions and devices only, and no store is created.
+    let out = kiosk()
+        .args(["diag", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kiosk_id"], "KSK-DEMO-0001");
+    assert!(json["health"].is_null());
+    assert!(!dir.join("kiosk.sqlite").exists());
+    assert_eq!(json["devices"].as_array().unwrap().len(), 3);
+    assert_eq!(json["devices"][0]["state"], "not_probed");
+
+    // With a store holding a fault: health, the fault and the disinfection state.
+    let key = kiosk_protocol::SealingKey::load_or_create(&dir.join("kiosk.key")).unwrap();
+    let store = kiosk_services::store::KioskStore::open(&dir.join("kiosk.sqlite"), key).unwrap();
+    store
+        .open_fault(
+            &kiosk_services::store::FaultReport::automatic(
+                "receipt_printer",
+                "paper_out",
+                kiosk_protocol::wire::FaultSeverity::Major,
+                "paper end",
+            ),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    drop(store);
+    let out = kiosk()
+        .args(["diag", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["health"]["outbox_depth"], 1);
+    assert_eq!(json["open_faults"][0]["code"], "paper_out");
+    assert_eq!(json["disinfection"]["overdue"], true);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,4 +28,9 @@ pub enum UiAction {
     ToggleElder,
     /// Any touch: restarts the step countdown.
     Activity,
+    /// A tap on the title in the top bar (five quick taps open the staff PIN screen).
+    TitleTap,
+    /// A tap in diagnostics mode: `page:devices`, `key:5`, `pin-ok`, `self-test:receipt_printer`,
+    /// `close-fault:<id>`, `replenish:receipt_paper`, `exit`, … (see `controller/diagnostics.rs`).
+    Diag(String),
 }

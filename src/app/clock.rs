@@ -25,6 +25,13 @@ impl AppClock {
         self.start.elapsed().as_millis() as u64 + self.skipped_ms.load(Ordering::Relaxed)
     }
 
+    /// The wall clock for records (faults, disinfection, audit), moved forward by the same
+    /// skipped time as [`Self::now_ms`] so tests can pass an interval without waiting.
+    pub fn wall(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+            + Duration::from_millis(self.skipped_ms.load(Ordering::Relaxed))
+    }
+
     /// Moves the clock forward as if `by` had passed.
     pub fn skip(&self, by: Duration) {
         self.skipped_ms

@@ -2,19 +2,25 @@
 //! calls on the device manager and the store, and device results and taps into flow events.
 //! Knows nothing of Slint: the UI adapter draws [`KioskController::screen`].
 
+mod diagnostics;
+
 use super::action::UiAction;
 use super::clock::{AppClock, wall_clock_unix_ms};
+use super::fault_watch::{FaultWatch, fault_code};
+use super::health::KioskHealth;
 use crate::devices::{DeviceEvent, DeviceManager};
 use crate::receipt::encode_receipt;
 use crate::ui::model::{HomeDepartment, HomeTile, HomeView, ScreenModel};
+use diagnostics::StaffDesk;
 use kiosk_core::catalogue::{Catalogue, FieldType, Item};
 use kiosk_core::config::KioskConfig;
 use kiosk_core::device::DevicePresence;
 use kiosk_core::flow::{Effect, FlowEvent, Phase, Session, SessionContext};
 use kiosk_core::text::{Language, LocalizedText};
+use kiosk_protocol::wire::Consumable;
 use kiosk_protocol::wire::EventKind;
 use kiosk_services::store::KioskStore;
-use kiosk_services::sync::KioskSnapshot;
+use kiosk_services::sync::{KioskSnapshot, UploaderStatus};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -37,6 +43,12 @@ pub struct KioskController {
     session: Option<Session>,
     active_field: usize,
     next_sequence: u32,
+    /// Lasting bad device states → faults.
+    watch: FaultWatch,
+    /// Staff entry, PIN check and the diagnostics screens.
+    staff: StaffDesk,
+    /// The uploader's status, for the health screen (set by the runtime).
+    sync_status: Option<Box<dyn Fn() -> Option<UploaderStatus> + Send>>,
 }
 
 impl KioskController {
@@ -50,6 +62,8 @@ impl KioskController {
     ) -> Self {
         let language = default_language(&config);
         let elder_mode = config.ui.elder_mode;
+        let watch = FaultWatch::new(u64::from(config.maintenance.fault_after_s) * 1000);
+        let staff = StaffDesk::new(&config);
         let controller = Self {
             config,
             catalogue,
@@ -64,9 +78,41 @@ impl KioskController {
             session: None,
             active_field: 0,
             next_sequence: first_sequence_of_run(),
+            watch,
+            staff,
+            sync_status: None,
         };
         controller.refresh_snapshot();
         controller
+    }
+
+    /// Where the health screen reads the uploader's status.
+    pub fn set_sync_status_source(
+        &mut self,
+        source: Box<dyn Fn() -> Option<UploaderStatus> + Send>,
+    ) {
+        self.sync_status = Some(source);
+    }
+
+    /// Outbox, sync, versions, disk and uptime, as the health screen and `kiosk diag` show them.
+    pub fn health(&self, at: time::OffsetDateTime) -> KioskHealth {
+        super::health::collect(
+            &self.store,
+            self.sync_status.as_ref().and_then(|f| f()),
+            self.catalogue.version,
+            Some(self.clock.now_ms() / 1000),
+            at,
+        )
+    }
+
+    /// Whether diagnostics mode (PIN screen included) is open.
+    pub fn in_diagnostics(&self) -> bool {
+        self.staff.active()
+    }
+
+    /// The member of staff logged in to diagnostics mode.
+    pub fn staff_logged_in(&self) -> Option<&str> {
+        self.staff.logged_in()
     }
 
     /// The figures the heartbeat reports, kept current by [`Self::pump`].
@@ -114,7 +160,27 @@ impl KioskController {
     /// Handles a tap.
     pub fn on_action(&mut self, action: UiAction) {
         let now = self.clock.now_ms();
+        if self.staff.active() {
+            match action {
+                UiAction::Diag(a) => self.diag_action(&a, now),
+                UiAction::ToggleLanguage => {
+                    self.diag_touch(now);
+                    self.language = match self.language {
+                        Language::Zh => Language::En,
+                        Language::En => Language::Zh,
+                    };
+                }
+                UiAction::Activity => self.diag_touch(now),
+                _ => {}
+            }
+            if !self.staff.active() {
+                self.language = default_language(&self.config);
+            }
+            return;
+        }
         match action {
+            UiAction::TitleTap => self.title_tap(now),
+            UiAction::Diag(_) => {}
             UiAction::OpenItem(code) => self.open_item(&code, now),
             UiAction::SelectDepartment(code) => self.department = code,
             UiAction::ToggleLanguage => {
@@ -172,7 +238,20 @@ impl KioskController {
         let now = self.clock.now_ms();
         while let Some(event) = self.devices.try_next_event() {
             match event {
-                DeviceEvent::Flow(flow_event) => self.dispatch(flow_event, now),
+                DeviceEvent::Flow(flow_event) => {
+                    if flow_event == FlowEvent::ReceiptPrinted {
+                        let mm = self.config.maintenance.receipt_length_mm;
+                        if let Err(e) =
+                            self.store
+                                .consume(Consumable::ReceiptPaper, mm, self.clock.wall())
+                        {
+                            tracing::error!(error = %e, "receipt paper use not counted");
+                        }
+                    }
+                    if !self.diag_device_result(&flow_event) {
+                        self.dispatch(flow_event, now);
+                    }
+                }
                 DeviceEvent::StatusChanged { class, usable } => {
                     let flow_event = if usable {
                         FlowEvent::DeviceRecovered { class }
@@ -184,6 +263,12 @@ impl KioskController {
             }
         }
         self.dispatch(FlowEvent::Tick, now);
+        self.diag_tick(now);
+        let at = self.clock.wall();
+        let statuses = self.devices.statuses();
+        self.watch
+            .observe(&self.store, self.devices.present(), &statuses, now, at);
+        self.watch.observe_dead_letters(&self.store, at);
         self.refresh_snapshot();
     }
 
@@ -216,6 +301,8 @@ impl KioskController {
                 .as_ref()
                 .is_some_and(|s| s.item().allowed_cards.iter().any(|c| c.is_code())),
             session,
+            disinfection_note: self.disinfection_note(),
+            diagnostics: self.diag_view(now),
         }
     }
 
@@ -421,15 +508,20 @@ impl KioskController {
                 }
             }
             Effect::RaiseDeviceFault { class, during_step } => {
-                self.enqueue(
-                    EventKind::FaultOpened,
-                    Some(serde_json::json!({
-                        "device": class.as_str(),
-                        "during_step": during_step.as_str(),
-                        "severity": "major",
-                        "message": format!("{} fault during {}", class.as_str(), during_step.as_str()),
-                    })),
+                let statuses = self.devices.statuses();
+                let status = statuses.get(&class);
+                let code = status
+                    .filter(|s| !s.is_usable())
+                    .map(fault_code)
+                    .unwrap_or_else(|| "step_failed".into());
+                tracing::warn!(
+                    device = class.as_str(),
+                    step = during_step.as_str(),
+                    "device fault during a session"
                 );
+                self.watch
+                    .open_fault(&self.store, class, &code, status, self.clock.wall());
+                (self.wake_uploader)();
             }
             Effect::StartFaceCheck | Effect::StopFaceCheck => {
                 // The camera arrives with the face-check work; without a camera the catalogue

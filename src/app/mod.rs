@@ -3,6 +3,8 @@
 pub mod action;
 pub mod clock;
 pub mod controller;
+pub mod fault_watch;
+pub mod health;
 pub mod runtime;
 
 pub use action::UiAction;

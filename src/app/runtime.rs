@@ -85,7 +85,7 @@ impl KioskRuntime {
                 }
             }) as Box<dyn Fn() + Send>
         };
-        let controller = KioskController::new(
+        let mut controller = KioskController::new(
             config.clone(),
             catalogue,
             Arc::clone(&store),
@@ -93,6 +93,11 @@ impl KioskRuntime {
             Arc::new(AppClock::default()),
             wake,
         );
+        {
+            let uploader = Arc::downgrade(&uploader);
+            controller
+                .set_sync_status_source(Box::new(move || uploader.upgrade().map(|u| u.status())));
+        }
         let snapshot: Arc<Mutex<KioskSnapshot>> = controller.heartbeat_snapshot();
         let heartbeat = HeartbeatSender::spawn(
             Arc::clone(&store),

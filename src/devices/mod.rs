@@ -138,6 +138,29 @@ impl DeviceManager {
         }
     }
 
+    /// Starts reading on one device only (a diagnostics self-test): the card reader or the
+    /// QR scanner. The result arrives as `CardRead` / `CardReadFailed`.
+    pub fn start_reading_on(&self, class: DeviceClass) {
+        match class {
+            DeviceClass::IdCardReader => {
+                if let Some(reader) = &self.card_reader {
+                    reader.start_reading();
+                }
+            }
+            DeviceClass::QrScanner => {
+                if let Some(scanner) = &self.qr_scanner {
+                    scanner.set_reading(true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The classes this kiosk has, in a stable order.
+    pub fn present(&self) -> &[DeviceClass] {
+        &self.present
+    }
+
     pub fn stop_card_reading(&self) {
         if let Some(reader) = &self.card_reader {
             reader.stop_reading();

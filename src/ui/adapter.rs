@@ -1,11 +1,12 @@
 //! Draws a [`ScreenModel`] into the Slint `Kiosk` global. No business rules: which page, which
 //! words and which buttons follow from the flow engine's view alone.
 
+use super::model::DiagView;
 use super::model::ScreenModel;
 use super::qr_image::qr_image;
 use crate::{
-    AppWindow, ChannelCode, DepartmentChip, FormFieldView, GuideSection, ItemTile, Kiosk, Settings,
-    SummaryLine,
+    AppWindow, ChannelCode, DepartmentChip, Diag, DiagChoice, DiagRow, FormFieldView, GuideSection,
+    ItemTile, Kiosk, Settings, SummaryLine,
 };
 use kiosk_core::catalogue::{CardType, FieldType};
 use kiosk_core::flow::{Phase, SessionView};
@@ -176,11 +177,60 @@ pub fn render(window: &AppWindow, screen: &ScreenModel, active_field: usize) {
             .collect(),
     ));
     k.set_selected_department(screen.home.selected_department.clone().into());
+    k.set_disinfection_note(screen.disinfection_note.get(lang).into());
 
+    if let Some(diag) = &screen.diagnostics {
+        k.set_page("diag".into());
+        clear_session(&k);
+        render_diag(window, diag, lang);
+        return;
+    }
+    render_diag(window, &DiagView::default(), lang);
     match &screen.session {
         None => render_home(&k),
         Some(view) => render_session(&k, screen, view, active_field),
     }
+}
+
+/// Draws the diagnostics screens (an empty view when diagnostics mode is closed, so nothing
+/// of it stays in the UI).
+fn render_diag(window: &AppWindow, view: &DiagView, lang: Language) {
+    let d = window.global::<Diag>();
+    d.set_page(view.page.clone().into());
+    d.set_staff_id(view.staff_id.clone().into());
+    d.set_pin_length(view.pin_length as i32);
+    d.set_entry(view.entry.clone().into());
+    d.set_message(view.message.get(lang).into());
+    d.set_message_bad(view.message_bad);
+    d.set_disinfection(view.disinfection.get(lang).into());
+    d.set_overdue(view.overdue);
+    d.set_rows(model(
+        view.rows
+            .iter()
+            .map(|r| DiagRow {
+                title: r.title.get(lang).into(),
+                detail: r.detail.get(lang).into(),
+                tone: r.tone.into(),
+                action: r.action.clone().into(),
+                action_label: r.action_label.get(lang).into(),
+                action2: r.action2.clone().into(),
+                action2_label: r.action2_label.get(lang).into(),
+            })
+            .collect(),
+    ));
+    let choices = |list: &[super::model::DiagChoiceModel]| {
+        model(
+            list.iter()
+                .map(|c| DiagChoice {
+                    action: c.action.clone().into(),
+                    label: c.label.get(lang).into(),
+                    selected: c.selected,
+                })
+                .collect(),
+        )
+    };
+    d.set_choices_a(choices(&view.choices_a));
+    d.set_choices_b(choices(&view.choices_b));
 }
 
 fn render_home(k: &Kiosk<'_>) {

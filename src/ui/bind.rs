@@ -4,7 +4,7 @@
 use super::adapter::render;
 use super::model::ScreenModel;
 use crate::app::{KioskRuntime, UiAction};
-use crate::{AppWindow, Kiosk};
+use crate::{AppWindow, Diag, Kiosk};
 use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -101,6 +101,19 @@ impl KioskUi {
         on!(on_toggle_language, || UiAction::ToggleLanguage);
         on!(on_toggle_elder, || UiAction::ToggleElder);
         on!(on_activity, || UiAction::Activity);
+        on!(on_title_tapped, || UiAction::TitleTap);
+        let d = self.window.global::<Diag>();
+        let runtime = Rc::clone(&self.runtime);
+        let window = self.window.as_weak();
+        let shown = Rc::clone(&self.shown);
+        d.on_act(move |action| {
+            act(
+                &runtime,
+                &window,
+                &shown,
+                UiAction::Diag(action.to_string()),
+            )
+        });
     }
 }
 

@@ -44,4 +44,49 @@ pub struct ScreenModel {
     /// The current item accepts a QR code (e-ID, appointment) instead of a card.
     pub accepts_codes: bool,
     pub session: Option<SessionView>,
+    /// "上次消毒 HH:MM" for citizens on the home screen (empty when never recorded).
+    pub disinfection_note: LocalizedText,
+    /// Diagnostics mode (staff only); `None` for citizens.
+    pub diagnostics: Option<DiagView>,
+}
+
+/// One line of a diagnostics list (device, fault, consumable, health figure) with up to two
+/// actions (`action` ids as `UiAction::Diag` takes them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagRowModel {
+    pub title: LocalizedText,
+    pub detail: LocalizedText,
+    /// `ok`, `warn` or `bad`.
+    pub tone: &'static str,
+    pub action: String,
+    pub action_label: LocalizedText,
+    pub action2: String,
+    pub action2_label: LocalizedText,
+}
+
+/// A selectable choice (disinfection method or surface, fault device or description).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagChoiceModel {
+    pub action: String,
+    pub label: LocalizedText,
+    pub selected: bool,
+}
+
+/// What the diagnostics screens show. Never a citizen's personal data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagView {
+    /// `pin`, `devices`, `faults`, `disinfection`, `consumables`, `health`, `reprint`.
+    pub page: String,
+    pub staff_id: String,
+    pub pin_length: usize,
+    /// Digits typed on the reprint page.
+    pub entry: String,
+    pub message: LocalizedText,
+    pub message_bad: bool,
+    /// The disinfection state (last, due) as one line.
+    pub disinfection: LocalizedText,
+    pub overdue: bool,
+    pub rows: Vec<DiagRowModel>,
+    pub choices_a: Vec<DiagChoiceModel>,
+    pub choices_b: Vec<DiagChoiceModel>,
 }

@@ -9,7 +9,8 @@ mod validate;
 
 pub use model::{
     CatalogueSection, CentralSection, DevicePort, DeviceSection, DevicesSection, KioskConfig,
-    KioskSection, Orientation, StoreSection, TimeoutsSection, UiSection,
+    KioskSection, MaintenanceSection, Orientation, StaffEntry, StoreSection, TimeoutsSection,
+    UiSection,
 };
 
 use std::path::{Path, PathBuf};

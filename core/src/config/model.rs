@@ -26,6 +26,104 @@ pub struct KioskConfig {
     /// Screen and language.
     #[serde(default)]
     pub ui: UiSection,
+    /// Maintenance: fault detection, disinfection interval, diagnostics mode, consumables.
+    #[serde(default)]
+    pub maintenance: MaintenanceSection,
+    /// `[[staff]]`: maintenance staff who may open diagnostics mode with their PIN.
+    #[serde(default)]
+    pub staff: Vec<StaffEntry>,
+}
+
+/// `[[staff]]`: one member of maintenance staff.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffEntry {
+    /// Staff id as shown in the audit log, e.g. `W0421`.
+    pub id: String,
+    /// Argon2id PHC string of the PIN (`kiosk_core::staff_auth::hash_pin`).
+    pub pin_hash: String,
+}
+
+impl std::fmt::Debug for StaffEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffEntry")
+            .field("id", &self.id)
+            .field("pin_hash", &"…")
+            .finish()
+    }
+}
+
+impl StaffEntry {
+    /// The credential the PIN verifier checks.
+    pub fn credential(&self) -> crate::staff_auth::StaffCredential {
+        crate::staff_auth::StaffCredential {
+            staff_id: self.id.clone(),
+            pin_hash: self.pin_hash.clone(),
+        }
+    }
+}
+
+/// `[maintenance]`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceSection {
+    /// A device unusable this long (seconds) opens an automatic fault (default 5).
+    #[serde(default = "default_fault_after_s")]
+    pub fault_after_s: u32,
+    /// Hours between disinfections before a reminder shows (default 4).
+    #[serde(default = "default_disinfection_interval_h")]
+    pub disinfection_interval_h: u32,
+    /// Diagnostics mode closes after this many idle seconds (default 120).
+    #[serde(default = "default_diagnostics_idle_s")]
+    pub diagnostics_idle_s: u32,
+    /// Length of a new receipt roll in millimetres (default 80000 = 80 m).
+    #[serde(default = "default_receipt_roll_mm")]
+    pub receipt_roll_mm: u32,
+    /// Paper one receipt uses, in millimetres (default 150).
+    #[serde(default = "default_receipt_length_mm")]
+    pub receipt_length_mm: u32,
+    /// Sheets in a full A4 tray (default 500).
+    #[serde(default = "default_a4_sheets")]
+    pub a4_sheets: u32,
+    /// Blank cards in a full hopper (default 200).
+    #[serde(default = "default_card_stock")]
+    pub card_stock: u32,
+}
+
+fn default_fault_after_s() -> u32 {
+    5
+}
+fn default_disinfection_interval_h() -> u32 {
+    4
+}
+fn default_diagnostics_idle_s() -> u32 {
+    120
+}
+fn default_receipt_roll_mm() -> u32 {
+    80_000
+}
+fn default_receipt_length_mm() -> u32 {
+    150
+}
+fn default_a4_sheets() -> u32 {
+    500
+}
+fn default_card_stock() -> u32 {
+    200
+}
+
+impl Default for MaintenanceSection {
+    fn default() -> Self {
+        Self {
+            fault_after_s: default_fault_after_s(),
+            disinfection_interval_h: default_disinfection_interval_h(),
+            diagnostics_idle_s: default_diagnostics_idle_s(),
+            receipt_roll_mm: default_receipt_roll_mm(),
+            receipt_length_mm: default_receipt_length_mm(),
+            a4_sheets: default_a4_sheets(),
+            card_stock: default_card_stock(),
+        }
+    }
 }
 
 /// `[kiosk]`

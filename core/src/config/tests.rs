@@ -218,3 +218,32 @@ fn demo_config_loads() {
     }
     assert!(c.catalogue.path.ends_with("kiosk-config/catalogue.toml"));
 }
+
+#[test]
+fn maintenance_defaults_and_staff_hashes_are_checked() {
+    let c = parse(VALID).expect("valid");
+    assert_eq!(c.maintenance.fault_after_s, 5);
+    assert!(c.staff.is_empty());
+    let hash = crate::staff_auth::hash_pin_with_cost("246810", 64, 1, 1).unwrap();
+    let ok = format!("{VALID}\n[[staff]]\nid = \"W0001\"\npin_hash = \"{hash}\"\n");
+    let c = parse(&ok).expect("valid staff");
+    assert_eq!(c.staff[0].id, "W0001");
+    assert!(!format!("{:?}", c.staff[0]).contains("argon2"));
+    let bad = format!("{VALID}\n[[staff]]\nid = \"W0001\"\npin_hash = \"246810\"\n");
+    assert!(
+        error_of(&bad).starts_with("staff[0].pin_hash: "),
+        "{}",
+        error_of(&bad)
+    );
+    let dup = format!("{ok}\n[[staff]]\nid = \"W0001\"\npin_hash = \"{hash}\"\n");
+    assert!(
+        error_of(&dup).starts_with("staff[1].id: "),
+        "{}",
+        error_of(&dup)
+    );
+    let zero = format!("{VALID}\n[maintenance]\nfault_after_s = 0\n");
+    assert_eq!(
+        error_of(&zero),
+        "maintenance.fault_after_s: must be greater than 0"
+    );
+}

@@ -38,6 +38,61 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
             ),
         ));
     }
+    let m = &config.maintenance;
+    positive("maintenance.fault_after_s", m.fault_after_s)?;
+    positive(
+        "maintenance.disinfection_interval_h",
+        m.disinfection_interval_h,
+    )?;
+    positive("maintenance.diagnostics_idle_s", m.diagnostics_idle_s)?;
+    positive("maintenance.receipt_roll_mm", m.receipt_roll_mm)?;
+    positive("maintenance.receipt_length_mm", m.receipt_length_mm)?;
+    positive("maintenance.a4_sheets", m.a4_sheets)?;
+    positive("maintenance.card_stock", m.card_stock)?;
+    check_staff(&config.staff)?;
+    Ok(())
+}
+
+/// Staff ids are unique identifiers; every PIN hash is an Argon2id PHC string.
+fn check_staff(staff: &[super::model::StaffEntry]) -> Result<(), ConfigError> {
+    use crate::staff_auth::{LockoutPolicy, StaffAuthConfigError, StaffPinVerifier};
+    for (i, entry) in staff.iter().enumerate() {
+        let key = format!("staff[{i}].id");
+        non_empty(&key, &entry.id)?;
+        if entry.id.len() > 64
+            || !entry
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::invalid(
+                key,
+                format!(
+                    "{:?} must be 1 to 64 ASCII letters, digits, '-' or '_'",
+                    entry.id
+                ),
+            ));
+        }
+        if staff[..i].iter().any(|other| other.id == entry.id) {
+            return Err(ConfigError::invalid(
+                key,
+                format!("{:?} appears more than once", entry.id),
+            ));
+        }
+        let one = [entry.credential()];
+        if let Err(e) = StaffPinVerifier::new(&one, LockoutPolicy::default()) {
+            let problem = match e {
+                StaffAuthConfigError::BadHash { problem, .. } => format!(
+                    "{problem} (write an Argon2id PHC string, `$argon2id$v=19$…`, made with kiosk_core::staff_auth::hash_pin)"
+                ),
+                other => other.to_string(),
+            };
+            return Err(ConfigError::invalid(
+                format!("staff[{i}].pin_hash"),
+                problem,
+            ));
+        }
+    }
     Ok(())
 }
 
