@@ -405,11 +405,15 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
                 value: card.display_name().get(lang).into(),
             });
         }
-        summary.push(SummaryLine {
-            label: tr("申请人", "Applicant", lang),
-            value: applicant.masked_name.clone().into(),
-        });
+        if !applicant.masked_name.is_empty() {
+            summary.push(SummaryLine {
+                label: tr("申请人", "Applicant", lang),
+                value: applicant.masked_name.clone().into(),
+            });
+        }
         let (zh, en) = match card {
+            Some(CardType::AppointmentCode) => ("预约码", "Appointment code"),
+            Some(CardType::EId) => ("电子身份证码", "e-ID code"),
             Some(CardType::ForeignPermanentResidence) => {
                 ("永久居留证件号码", "Permanent residence number")
             }
