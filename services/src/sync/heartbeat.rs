@@ -2,15 +2,14 @@
 //! the kiosk reports its versions, devices, item availability and outbox state, and keeps the
 //! centre's last reply (which carries the desired catalogue version).
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_protocol::wire::{DeviceReport, Heartbeat, HeartbeatReply};
 use time::OffsetDateTime;
 
 use super::client::{CentralClient, PostError};
-use super::signal::{WaitEnd, WorkerSignal};
+use super::signal::{WaitEnd, WorkerSignal, WorkerThread, lock};
 use crate::store::{KioskStore, StoreError, format_rfc3339};
 
 /// Shortest and longest interval accepted from the centre's `next_heartbeat_s`.
@@ -95,9 +94,8 @@ pub fn compose_heartbeat(
 
 /// The heartbeat thread.
 pub struct HeartbeatSender {
-    signal: Arc<WorkerSignal>,
+    worker: WorkerThread,
     status: Arc<Mutex<HeartbeatStatus>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl HeartbeatSender {
@@ -108,20 +106,14 @@ impl HeartbeatSender {
         source: impl HeartbeatSource,
         config: HeartbeatConfig,
     ) -> std::io::Result<Self> {
-        let signal = Arc::new(WorkerSignal::default());
         let status = Arc::new(Mutex::new(HeartbeatStatus::default()));
-        let thread = {
-            let signal = Arc::clone(&signal);
+        let worker = {
             let status = Arc::clone(&status);
-            std::thread::Builder::new()
-                .name("heartbeat".into())
-                .spawn(move || run(&store, &client, &source, &config, &signal, &status))?
+            WorkerThread::spawn("heartbeat", move |signal| {
+                run(&store, &client, &source, &config, signal, &status)
+            })?
         };
-        Ok(Self {
-            signal,
-            status,
-            thread: Some(thread),
-        })
+        Ok(Self { worker, status })
     }
 
     /// The centre's last reply.
@@ -135,31 +127,12 @@ impl HeartbeatSender {
 
     /// Sends a heartbeat now (e.g. after a device changed state).
     pub fn send_now(&self) {
-        self.signal.wake();
+        self.worker.wake();
     }
 
     pub fn stop(mut self) {
-        self.stop_and_join();
+        self.worker.stop();
     }
-
-    fn stop_and_join(&mut self) {
-        self.signal.stop();
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the heartbeat thread panicked");
-        }
-    }
-}
-
-impl Drop for HeartbeatSender {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
-fn lock(status: &Mutex<HeartbeatStatus>) -> MutexGuard<'_, HeartbeatStatus> {
-    status.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn run(

@@ -22,10 +22,63 @@ pub use uploader::{
     UploaderStatus,
 };
 
-/// A stop flag and a wake flag a worker thread waits on.
+/// A stop flag and a wake flag a worker thread waits on, and the thread that owns them.
 pub(crate) mod signal {
-    use std::sync::{Condvar, Mutex, MutexGuard};
+    use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
+
+    /// A named background thread with its [`WorkerSignal`]; stopped and joined on drop.
+    pub struct WorkerThread {
+        name: &'static str,
+        signal: Arc<WorkerSignal>,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl WorkerThread {
+        pub fn spawn(
+            name: &'static str,
+            body: impl FnOnce(&WorkerSignal) + Send + 'static,
+        ) -> std::io::Result<Self> {
+            let signal = Arc::new(WorkerSignal::default());
+            let thread = {
+                let signal = Arc::clone(&signal);
+                std::thread::Builder::new()
+                    .name(name.into())
+                    .spawn(move || body(&signal))?
+            };
+            Ok(Self {
+                name,
+                signal,
+                thread: Some(thread),
+            })
+        }
+
+        pub fn wake(&self) {
+            self.signal.wake();
+        }
+
+        /// Asks the thread to stop and waits for it.
+        pub fn stop(&mut self) {
+            self.signal.stop();
+            if let Some(thread) = self.thread.take()
+                && thread.join().is_err()
+            {
+                tracing::error!(thread = self.name, "worker thread panicked");
+            }
+        }
+    }
+
+    impl Drop for WorkerThread {
+        fn drop(&mut self) {
+            self.stop();
+        }
+    }
+
+    /// Locks a status shared with a worker thread, even after a panic in it.
+    pub fn lock<T>(status: &Mutex<T>) -> MutexGuard<'_, T> {
+        status.lock().unwrap_or_else(|p| p.into_inner())
+    }
 
     #[derive(Default)]
     struct Flags {

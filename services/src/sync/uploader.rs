@@ -20,8 +20,7 @@
 //! * Per-event rejections inside a valid acknowledgement go to the dead-letter table
 //!   ([`KioskStore::mark_acked`]).
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_protocol::wire::{BatchAck, OutboxBatch};
@@ -29,7 +28,7 @@ use time::OffsetDateTime;
 
 use super::backoff::BackoffPolicy;
 use super::client::{CentralClient, PostError};
-use super::signal::{WaitEnd, WorkerSignal};
+use super::signal::{WaitEnd, WorkerSignal, WorkerThread, lock};
 use crate::store::{KioskStore, StoreError};
 
 #[derive(Debug, Clone)]
@@ -310,9 +309,8 @@ pub struct UploaderStatus {
 
 /// The outbox uploader thread.
 pub struct OutboxUploader {
-    signal: Arc<WorkerSignal>,
+    worker: WorkerThread,
     status: Arc<Mutex<UploaderStatus>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl OutboxUploader {
@@ -323,26 +321,20 @@ impl OutboxUploader {
         client: CentralClient,
         config: UploaderConfig,
     ) -> std::io::Result<Self> {
-        let signal = Arc::new(WorkerSignal::default());
         let status = Arc::new(Mutex::new(UploaderStatus::default()));
-        let thread = {
-            let signal = Arc::clone(&signal);
+        let worker = {
             let status = Arc::clone(&status);
-            std::thread::Builder::new()
-                .name("outbox-uploader".into())
-                .spawn(move || run(&store, client, &config, &signal, &status))?
+            WorkerThread::spawn("outbox-uploader", move |signal| {
+                run(&store, client, &config, signal, &status)
+            })?
         };
-        Ok(Self {
-            signal,
-            status,
-            thread: Some(thread),
-        })
+        Ok(Self { worker, status })
     }
 
     /// Asks for an upload now (after a commit). During a back-off the upload waits for the
     /// back-off to end, so that a busy kiosk does not hammer a centre that is down.
     pub fn wake(&self) {
-        self.signal.wake();
+        self.worker.wake();
     }
 
     pub fn status(&self) -> UploaderStatus {
@@ -351,27 +343,8 @@ impl OutboxUploader {
 
     /// Stops the thread (an upload in flight finishes or times out first) and waits for it.
     pub fn stop(mut self) {
-        self.stop_and_join();
+        self.worker.stop();
     }
-
-    fn stop_and_join(&mut self) {
-        self.signal.stop();
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the outbox uploader thread panicked");
-        }
-    }
-}
-
-impl Drop for OutboxUploader {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
-fn lock(status: &Mutex<UploaderStatus>) -> MutexGuard<'_, UploaderStatus> {
-    status.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn run(
