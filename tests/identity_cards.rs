@@ -87,3 +87,72 @@ fn an_expired_card_is_refused_with_the_reason() {
             .is_none()
     );
 }
+
+#[test]
+fn an_unplugged_reader_raises_a_fault_and_comes_back_by_itself() {
+    let mut kiosk = start_kiosk("replug");
+    let item = "gjj-withdrawal";
+    let store = std::sync::Arc::clone(kiosk.ui.runtime.borrow().store());
+    let usable = |kiosk: &support::TestKiosk| {
+        kiosk
+            .ui
+            .runtime
+            .borrow()
+            .controller
+            .presence()
+            .is_usable(kiosk_core::device::DeviceClass::IdCardReader)
+    };
+    let reader_faults = || {
+        store
+            .open_faults()
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.device == "id_card_reader")
+            .count()
+    };
+    assert!(usable(&kiosk));
+    kiosk.rig.card_reader.as_mut().unwrap().unplug();
+
+    // Noticed while idle: status goes bad, and after the fault delay a fault is opened.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while usable(&kiosk) {
+        assert!(Instant::now() < deadline, "unplug never noticed");
+        kiosk.ui.pump();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kiosk.ui.pump();
+    assert_eq!(reader_faults(), 0, "no fault before the fault delay");
+    kiosk
+        .ui
+        .runtime
+        .borrow()
+        .controller
+        .clock()
+        .skip(Duration::from_secs(10));
+    kiosk.ui.pump();
+    assert_eq!(reader_faults(), 1, "one fault for the unplugged reader");
+    use slint::Model;
+    let k = kiosk.ui.window.global::<kiosk::Kiosk>();
+    let tile = k.get_items().iter().find(|t| t.code == item).unwrap();
+    assert!(!tile.available && !tile.reason.is_empty());
+
+    // Plugged back in: reading resumes within 5 s without anyone touching the kiosk.
+    kiosk.rig.card_reader.as_mut().unwrap().replug().unwrap();
+    let back = Instant::now();
+    while !usable(&kiosk) {
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "reader not back within 5 s"
+        );
+        kiosk.ui.pump();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    kiosk.ui.pump();
+    assert_eq!(
+        reader_faults(),
+        0,
+        "the fault closes when the reader is back"
+    );
+    let (page, said) = identify_with(&kiosk, item, &card("demo-resident.toml"));
+    assert_eq!(page, "consent", "{said}");
+}

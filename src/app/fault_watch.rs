@@ -102,13 +102,13 @@ impl FaultWatch {
                 continue;
             }
             let code = fault_code(status);
+            // Unusable since the first bad observation, even if the exact cause changes
+            // (a reader that times out, then is gone): the fault carries the latest cause.
             let since = match self.bad_since.get(class) {
-                Some((since, c)) if *c == code => *since,
-                _ => {
-                    self.bad_since.insert(*class, (now_ms, code.clone()));
-                    now_ms
-                }
+                Some((since, _)) => *since,
+                None => now_ms,
             };
+            self.bad_since.insert(*class, (since, code.clone()));
             if now_ms.saturating_sub(since) >= self.fault_after_ms {
                 self.open_fault(store, *class, &code, Some(status), at);
             }

@@ -64,9 +64,16 @@ impl DemoRig {
         if let Some(section) = &config.devices.id_card_reader {
             let path = match section.port_kind() {
                 DevicePort::Simulator => {
+                    // A stable link, as udev gives a real reader, so an unplugged and
+                    // replugged simulator is found again at the same path.
                     let sim = IdCardSimulator::spawn_with_card(&test_card)
-                        .context("starting the ID card reader simulator")?;
-                    let path = sim.path().to_string();
+                        .context("starting the ID card reader simulator")?
+                        .with_stable_link(data_dir.join("id-card-reader"))
+                        .context("linking the ID card reader simulator")?;
+                    let path = sim
+                        .stable_path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| sim.path().to_string());
                     card_reader = Some(sim);
                     path
                 }

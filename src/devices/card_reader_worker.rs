@@ -52,6 +52,7 @@ impl Handle {
 }
 
 const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(2);
 
 pub(crate) fn spawn(
     settings: CardReaderSettings,
@@ -89,6 +90,7 @@ fn run(
     let mut reading = false;
     // A failed read is reported once; the next report waits for the card to be taken away.
     let mut failure_reported = false;
+    let mut last_check = Instant::now();
     loop {
         match commands.recv_timeout(settings.poll_interval) {
             Ok(Command::StartReading) => {
@@ -115,6 +117,20 @@ fn run(
         }
         let Some(r) = reader.as_mut() else { continue };
         if !reading {
+            // Between sessions, ask the SAM for its status now and then, so an unplugged or
+            // failed reader is noticed (and a fault raised) before a citizen needs it.
+            if last_check.elapsed() >= IDLE_CHECK_EVERY {
+                last_check = Instant::now();
+                match r.sam_status() {
+                    Ok(_) => board.update(class, status(DeviceState::Online, None), &events),
+                    Err(e) if e.is_device_fault() => {
+                        if device_fault(&e, &board, &events) {
+                            reader = None;
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
             continue;
         }
         match r.read_identity() {
@@ -126,15 +142,9 @@ fn run(
             }
             Err(IdCardError::NoCard) => failure_reported = false,
             Err(e) if e.is_device_fault() => {
-                tracing::warn!(device = "id_card_reader", error = %e, "reader fault");
-                let state = if matches!(e, IdCardError::Disconnected(_) | IdCardError::Open { .. })
-                {
+                if device_fault(&e, &board, &events) {
                     reader = None;
-                    DeviceState::NoDevice
-                } else {
-                    DeviceState::HardwareError
-                };
-                board.update(class, status(state, Some(e.to_string())), &events);
+                }
             }
             Err(e) => {
                 board.update(class, status(DeviceState::Online, None), &events);
@@ -150,6 +160,23 @@ fn run(
             }
         }
     }
+}
+
+/// Publishes a reader fault; returns whether the device is gone (to be reopened).
+fn device_fault(e: &IdCardError, board: &StatusBoard, events: &Sender<DeviceEvent>) -> bool {
+    tracing::warn!(device = "id_card_reader", error = %e, "reader fault");
+    let gone = matches!(e, IdCardError::Disconnected(_) | IdCardError::Open { .. });
+    let state = if gone {
+        DeviceState::NoDevice
+    } else {
+        DeviceState::HardwareError
+    };
+    board.update(
+        DeviceClass::IdCardReader,
+        status(state, Some(e.to_string())),
+        events,
+    );
+    gone
 }
 
 /// The catalogue's name for a card type the reader recognised.
