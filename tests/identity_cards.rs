@@ -156,3 +156,21 @@ fn an_unplugged_reader_raises_a_fault_and_comes_back_by_itself() {
     let (page, said) = identify_with(&kiosk, item, &card("demo-resident.toml"));
     assert_eq!(page, "consent", "{said}");
 }
+
+#[test]
+fn a_missing_photo_decoder_is_reported_and_the_kiosk_still_serves() {
+    let kiosk = support::start_kiosk_with("nodecoder", |config| {
+        let reader = config.devices.id_card_reader.as_mut().unwrap();
+        reader.photo_decoder = Some("/nonexistent/libwlt.so".into());
+    });
+    let runtime = kiosk.ui.runtime.borrow();
+    let reason = runtime
+        .photo_decoder()
+        .err()
+        .expect("no decoder")
+        .to_string();
+    assert!(reason.contains("libwlt.so"), "{reason}");
+    drop(runtime);
+    let (page, said) = identify_with(&kiosk, "gjj-withdrawal", &card("demo-resident.toml"));
+    assert_eq!(page, "consent", "{said}");
+}

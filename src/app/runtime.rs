@@ -9,6 +9,7 @@ use crate::devices::{
 use anyhow::Context;
 use kiosk_core::catalogue::Catalogue;
 use kiosk_core::config::KioskConfig;
+use kiosk_drivers::idcard::{PhotoDecoder, VendorDecoderConfig, VendorWltDecoder};
 use kiosk_protocol::SealingKey;
 use kiosk_services::store::KioskStore;
 use kiosk_services::sync::{
@@ -31,6 +32,7 @@ pub struct KioskRuntime {
     uploader: Option<Arc<OutboxUploader>>,
     heartbeat: Option<HeartbeatSender>,
     store: Arc<KioskStore>,
+    photo_decoder: Result<Arc<dyn PhotoDecoder>, String>,
 }
 
 impl KioskRuntime {
@@ -45,11 +47,19 @@ impl KioskRuntime {
         let key = SealingKey::load_or_create(&config.store.key_file)?;
         let store = Arc::new(KioskStore::open(&config.store.path, key)?);
 
+        let reader_section = config.devices.id_card_reader.clone();
+        let poll_interval = Duration::from_millis(u64::from(
+            reader_section
+                .as_ref()
+                .and_then(|r| r.poll_interval_ms)
+                .unwrap_or(200),
+        ));
+        let photo_decoder = load_photo_decoder(reader_section.as_ref());
         let devices = DeviceManager::start(DeviceSettings {
             card_reader: ports.id_card_reader.map(|(port, baud)| CardReaderSettings {
                 port,
                 baud,
-                poll_interval: Duration::from_millis(200),
+                poll_interval,
             }),
             receipt_printer: ports.receipt_printer.map(|(port, baud)| PrinterSettings {
                 port,
@@ -114,7 +124,13 @@ impl KioskRuntime {
             uploader: Some(uploader),
             heartbeat: Some(heartbeat),
             store,
+            photo_decoder,
         })
+    }
+
+    /// The card photo decoder, or why there is none (face checks then ask the centre).
+    pub fn photo_decoder(&self) -> Result<&Arc<dyn PhotoDecoder>, &str> {
+        self.photo_decoder.as_ref().map_err(String::as_str)
     }
 
     pub fn store(&self) -> &Arc<KioskStore> {
@@ -150,6 +166,26 @@ impl Drop for KioskRuntime {
         }
         if let Some(u) = self.uploader.take().and_then(Arc::into_inner) {
             u.stop();
+        }
+    }
+}
+
+/// Loads the vendor's WLT photo decoder named in the configuration. A missing or broken
+/// library does not stop the kiosk: it is logged, and face checks fall back to the centre.
+fn load_photo_decoder(
+    reader: Option<&kiosk_core::config::DeviceSection>,
+) -> Result<Arc<dyn PhotoDecoder>, String> {
+    let Some(path) = reader.and_then(|r| r.photo_decoder.as_ref()) else {
+        return Err("no photo decoder configured".into());
+    };
+    match VendorWltDecoder::load(VendorDecoderConfig::new(path)) {
+        Ok(decoder) => {
+            tracing::info!(library = %path.display(), "card photo decoder loaded");
+            Ok(Arc::new(decoder))
+        }
+        Err(e) => {
+            tracing::error!(library = %path.display(), error = %e, "card photo decoder not loaded");
+            Err(e.to_string())
         }
     }
 }

@@ -23,6 +23,11 @@ pub fn config_dir() -> PathBuf {
 
 /// A kiosk from the demo configuration with its store in a fresh temporary folder.
 pub fn start_kiosk(name: &str) -> TestKiosk {
+    start_kiosk_with(name, |_| {})
+}
+
+/// Like [`start_kiosk`], with the configuration changed by `adjust` first.
+pub fn start_kiosk_with(name: &str, adjust: impl FnOnce(&mut KioskConfig)) -> TestKiosk {
     install_headless_platform().expect("headless platform");
     let dir = std::env::temp_dir().join(format!("kiosk-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -30,6 +35,7 @@ pub fn start_kiosk(name: &str) -> TestKiosk {
     let mut config = KioskConfig::load(config_dir().join("demo.toml")).expect("demo config");
     config.store.path = dir.join("kiosk.sqlite");
     config.store.key_file = dir.join("kiosk.key");
+    adjust(&mut config);
     let rig = DemoRig::start(config, &config_dir()).expect("demo rig");
     let runtime = KioskRuntime::start(rig.config.clone(), rig.ports.clone()).expect("runtime");
     let ui = KioskUi::new(runtime).expect("kiosk UI");

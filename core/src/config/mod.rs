@@ -99,6 +99,11 @@ impl KioskConfig {
         resolve(&mut self.store.path);
         resolve(&mut self.store.key_file);
         resolve(&mut self.catalogue.path);
+        if let Some(reader) = &mut self.devices.id_card_reader
+            && let Some(path) = &mut reader.photo_decoder
+        {
+            resolve(path);
+        }
     }
 
     /// The device classes this kiosk has, all assumed usable until the device manager says

@@ -240,6 +240,13 @@ pub struct DeviceSection {
     /// Serial baud rate, for serial ports only.
     #[serde(default)]
     pub baud: Option<u32>,
+    /// ID-card reader only: the vendor's WLT photo decoder library (`libwlt.so`, loaded at run
+    /// time); without one, face checks ask the centre to verify.
+    #[serde(default)]
+    pub photo_decoder: Option<PathBuf>,
+    /// ID-card reader only: how often to look for a card, in milliseconds (default 200).
+    #[serde(default)]
+    pub poll_interval_ms: Option<u32>,
 }
 
 /// Where a device is connected, as read from `port`.

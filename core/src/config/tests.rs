@@ -247,3 +247,32 @@ fn maintenance_defaults_and_staff_hashes_are_checked() {
         "maintenance.fault_after_s: must be greater than 0"
     );
 }
+
+#[test]
+fn photo_decoder_and_poll_interval_belong_to_the_card_reader() {
+    let text = VALID.replace(
+        "model = \"gat467\"",
+        "model = \"gat467\"\nphoto_decoder = \"lib/libwlt.so\"\npoll_interval_ms = 150",
+    );
+    let c = parse(&text).expect("valid");
+    let reader = c.devices.get(DeviceClass::IdCardReader).expect("reader");
+    assert_eq!(
+        reader.photo_decoder.as_deref(),
+        Some(Path::new("/srv/kiosk/lib/libwlt.so"))
+    );
+    assert_eq!(reader.poll_interval_ms, Some(150));
+
+    let slow = VALID.replace(
+        "model = \"gat467\"",
+        "model = \"gat467\"\npoll_interval_ms = 5000",
+    );
+    assert_eq!(
+        error_of(&slow),
+        "devices.id_card_reader.poll_interval_ms: 5000 is out of range (50 to 1000 ms)"
+    );
+    let misplaced = VALID.replace("baud = 38400", "baud = 38400\nphoto_decoder = \"x.so\"");
+    assert_eq!(
+        error_of(&misplaced),
+        "devices.receipt_printer.photo_decoder: only the ID card reader has a photo decoder"
+    );
+}

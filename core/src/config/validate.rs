@@ -176,6 +176,36 @@ fn check_device(key: &str, device: &DeviceSection) -> Result<(), ConfigError> {
     if let Some(model) = &device.model {
         non_empty(&format!("{key}.model"), model)?;
     }
+    let is_reader = key.ends_with("id_card_reader");
+    if !is_reader && device.photo_decoder.is_some() {
+        return Err(ConfigError::invalid(
+            format!("{key}.photo_decoder"),
+            "only the ID card reader has a photo decoder",
+        ));
+    }
+    if let Some(path) = &device.photo_decoder
+        && path.as_os_str().is_empty()
+    {
+        return Err(ConfigError::invalid(
+            format!("{key}.photo_decoder"),
+            "must name the decoder library file",
+        ));
+    }
+    match (is_reader, device.poll_interval_ms) {
+        (false, Some(_)) => {
+            return Err(ConfigError::invalid(
+                format!("{key}.poll_interval_ms"),
+                "only the ID card reader is polled",
+            ));
+        }
+        (true, Some(ms)) if !(50..=1000).contains(&ms) => {
+            return Err(ConfigError::invalid(
+                format!("{key}.poll_interval_ms"),
+                format!("{ms} is out of range (50 to 1000 ms)"),
+            ));
+        }
+        _ => {}
+    }
     if let Some(baud) = device.baud
         && !DeviceSection::SUPPORTED_BAUDS.contains(&baud)
     {
