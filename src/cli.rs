@@ -5,7 +5,9 @@ use crate::demo::run::{run_headless, run_window};
 use clap::{Parser, Subcommand};
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::base_info::decode_any_reply_hex;
-use kiosk_drivers::idcard::{IdCardError, IdCardReader, IdCardSimulator, ReaderTimeouts, TestCard};
+use kiosk_drivers::idcard::{
+    IdCardError, IdCardReader, IdCardSimulator, ReaderTimeouts, SimulatorScript, TestCard,
+};
 use kiosk_drivers::qr::{QrScanner, ScanMode};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,6 +96,10 @@ enum SimCommand {
     Idcard {
         #[arg(long)]
         card: PathBuf,
+        /// A scenario to play (cards placed and removed, faults, unplug), see
+        /// `drivers/src/idcard/script.rs`.
+        #[arg(long)]
+        script: Option<PathBuf>,
     },
     /// Receipt printer simulator; prints the device path, then each receipt's text.
     Printer,
@@ -189,12 +195,22 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Some(Command::Sim {
-            command: SimCommand::Idcard { card },
+            command: SimCommand::Idcard { card, script },
         }) => {
+            let script = script
+                .map(|path| {
+                    SimulatorScript::load(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+                })
+                .transpose()?;
             let card =
                 TestCard::load(&card).map_err(|e| anyhow::anyhow!("{}: {e}", card.display()))?;
-            let sim = IdCardSimulator::spawn_with_card(&card)?;
+            let mut sim = IdCardSimulator::spawn_with_card(&card)?;
             println!("{}", sim.path());
+            if let Some(script) = script {
+                script.run(&mut sim)?;
+                println!("script finished; serving at {}", sim.path());
+            }
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }

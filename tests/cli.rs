@@ -263,3 +263,48 @@ fn diag_prints_health_faults_and_devices_as_json() {
     assert_eq!(json["disinfection"]["overdue"], true);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sim_idcard_plays_a_script_and_refuses_a_bad_one() {
+    let dir = std::env::temp_dir().join(format!("kiosk-sim-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let card = format!(
+        "{}/kiosk-config/cards/demo-resident.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[step]]\naction = \"explode\"\n").unwrap();
+    let out = kiosk()
+        .args(["sim", "idcard", "--card", &card, "--script"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
+
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        format!("[cards]\nresident = \"{card}\"\n\n[[step]]\naction = \"remove\"\n\n[[step]]\nafter_ms = 100\naction = \"place\"\ncard = \"resident\"\n"),
+    )
+    .unwrap();
+    use std::io::{BufRead, BufReader};
+    let mut child = kiosk()
+        .args(["sim", "idcard", "--card", &card, "--script"])
+        .arg(&good)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let path = lines.next().unwrap().unwrap();
+    assert!(path.starts_with("/dev/"), "{path}");
+    let done = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(done.starts_with("script finished"), "{done}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
