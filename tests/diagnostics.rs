@@ -411,3 +411,38 @@ fn self_tests_consumables_health_and_reprint_against_the_simulators() {
         assert!(!detail.contains(&kiosk.rig.test_card.id_number), "{detail}");
     }
 }
+
+#[test]
+fn a_jam_opens_a_fault_the_item_is_unavailable_and_clearing_it_closes_the_fault() {
+    let kiosk = start_kiosk("diag-jam");
+    let ui = &kiosk.ui;
+    let printer = kiosk.rig.printer.as_ref().unwrap();
+    // A jam in the paper path (as after a receipt; `jam_after` is covered in the driver tests).
+    printer.set_jammed(true);
+    wait_until(ui, "printer unusable", 10, |ui| !tile_available(ui, ITEM));
+    skip(ui, Duration::from_secs(6));
+    wait_until(ui, "jam fault opened", 10, |_| {
+        open_faults(&kiosk).contains(&("receipt_printer".into(), "paper_jam".into()))
+    });
+    enter(ui);
+    tap(&ui.window, "diag-page-faults").unwrap();
+    ui.pump();
+    shot(ui, "15-faults-paper-jam");
+    // Staff open the printer and clear the paper path: the fault closes, the item is back.
+    printer.set_jammed(false);
+    wait_until(ui, "jam fault cleared", 15, |_| {
+        open_faults(&kiosk).is_empty()
+    });
+    tap(&ui.window, "diag-exit").unwrap();
+    ui.pump();
+    wait_until(ui, "item available", 10, |ui| tile_available(ui, ITEM));
+    let rt = ui.runtime.borrow();
+    assert!(rt.wait_for_outbox_drained(Duration::from_secs(20)));
+    let central = CentralStore::open(&kiosk.dir.join("central.sqlite")).unwrap();
+    let kiosk_events: u64 = {
+        let conn = rusqlite::Connection::open(kiosk.dir.join("kiosk.sqlite")).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+            .unwrap() as u64
+    };
+    assert_eq!(central.count_events("KSK-DEMO-0001").unwrap(), kiosk_events);
+}

@@ -207,3 +207,29 @@ fn silent_printer_times_out_and_invalid_status_byte_is_rejected() {
     // The responder closed its side: the printer is gone.
     assert_eq!(printer.status().state, DeviceState::NoDevice);
 }
+
+#[test]
+fn a_jam_after_n_receipts_stops_printing_until_cleared() {
+    use kiosk_drivers::escpos::{ReceiptBuilder, ReceiptPrinter, ReceiptPrinterSimulator};
+    use kiosk_drivers::status::{DeviceState, PaperLevel};
+    use std::time::Duration;
+    let sim = ReceiptPrinterSimulator::spawn().unwrap();
+    let mut printer = ReceiptPrinter::open(sim.path(), 38_400, Duration::from_secs(2)).unwrap();
+    sim.jam_after(1);
+    let receipt = ReceiptBuilder::new()
+        .line("第一张")
+        .cut(kiosk_drivers::escpos::receipt::Cut::Partial)
+        .build();
+    printer.print_receipt(&receipt).unwrap_or_else(|_| ());
+    let status = printer.report().unwrap().to_device_status();
+    assert_eq!(status.state, DeviceState::UserError);
+    assert_eq!(status.paper(), Some(PaperLevel::Jammed));
+    assert!(
+        printer.print_receipt(&receipt).is_err(),
+        "a jammed printer refuses the next receipt"
+    );
+    assert_eq!(sim.wait_for_receipts(1, Duration::from_secs(2)).len(), 1);
+    sim.set_jammed(false);
+    printer.print_receipt(&receipt).unwrap();
+    assert_eq!(sim.wait_for_receipts(2, Duration::from_secs(2)).len(), 2);
+}

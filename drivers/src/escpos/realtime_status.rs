@@ -98,6 +98,8 @@ impl PrinterReport {
     pub fn paper(&self) -> PaperLevel {
         if self.paper_end || self.stopped_paper_end {
             PaperLevel::Out
+        } else if self.is_jam() {
+            PaperLevel::Jammed
         } else if self.paper_near_end {
             PaperLevel::Low
         } else {
@@ -105,12 +107,19 @@ impl PrinterReport {
         }
     }
 
+    /// A paper jam: "error occurred" with a recoverable (mechanical) error cause and no cutter
+    /// fault. Printers report a jam this way in the Epson-style tables (ref §2.7); the exact bit
+    /// varies by model [inferred].
+    pub fn is_jam(&self) -> bool {
+        self.error_occurred && self.recoverable_error && !self.cutter_error
+    }
+
     /// The report in the common status model.
     pub fn to_device_status(&self) -> DeviceStatus {
         let paper = self.paper();
         let state = if self.cutter_error || self.unrecoverable_error {
             DeviceState::HardwareError
-        } else if self.cover_open || paper == PaperLevel::Out {
+        } else if self.cover_open || matches!(paper, PaperLevel::Out | PaperLevel::Jammed) {
             DeviceState::UserError
         } else if self.offline || self.error_occurred || self.recoverable_error {
             DeviceState::Offline
@@ -139,8 +148,10 @@ impl PrinterReport {
         if self.cover_open {
             problems.push("cover open");
         }
-        if self.paper() == PaperLevel::Out {
-            problems.push("paper end");
+        match self.paper() {
+            PaperLevel::Out => problems.push("paper end"),
+            PaperLevel::Jammed => problems.push("paper jam"),
+            _ => {}
         }
         if self.offline && problems.is_empty() {
             problems.push("printer offline");
@@ -152,6 +163,21 @@ impl PrinterReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recoverable_error_with_error_occurred_is_a_jam() {
+        // DLE EOT 1..4: offline; error occurred (n=2 bit 6); recoverable error (n=3 bit 2).
+        let report = PrinterReport::from_bytes([0x1A, 0x52, 0x16, 0x12]);
+        assert!(report.is_jam());
+        assert_eq!(report.paper(), PaperLevel::Jammed);
+        let status = report.to_device_status();
+        assert_eq!(status.state, DeviceState::UserError);
+        assert!(!status.is_usable());
+        assert_eq!(status.last_error.as_deref(), Some("paper jam"));
+        // A cutter fault is not a jam.
+        let cutter = PrinterReport::from_bytes([0x1A, 0x52, 0x1A, 0x12]);
+        assert!(!cutter.is_jam());
+    }
 
     #[test]
     fn pattern_accepts_published_bytes_and_rejects_others() {

@@ -39,6 +39,9 @@ struct PrinterState {
     paper: PaperSupply,
     cover_open: bool,
     cutter_error: bool,
+    jammed: bool,
+    /// Jam after this many more receipts (then cleared).
+    jam_after: Option<usize>,
     receipts: Vec<ReceivedReceipt>,
     lines: Vec<String>,
     line: Vec<u8>,
@@ -54,6 +57,8 @@ impl PrinterState {
             paper: PaperSupply::Ok,
             cover_open: false,
             cutter_error: false,
+            jammed: false,
+            jam_after: None,
             receipts: Vec::new(),
             lines: Vec::new(),
             line: Vec::new(),
@@ -65,7 +70,7 @@ impl PrinterState {
     }
 
     fn can_print(&self) -> bool {
-        self.paper != PaperSupply::Out && !self.cover_open && !self.cutter_error
+        self.paper != PaperSupply::Out && !self.cover_open && !self.cutter_error && !self.jammed
     }
 
     fn status_byte(&self, query: StatusQuery) -> u8 {
@@ -75,9 +80,12 @@ impl PrinterState {
             | match query {
                 StatusQuery::Printer => flag(!self.can_print(), 3),
                 StatusQuery::OfflineCause => {
-                    flag(self.cover_open, 2) | flag(paper_out, 5) | flag(self.cutter_error, 6)
+                    flag(self.cover_open, 2)
+                        | flag(paper_out, 5)
+                        | flag(self.cutter_error || self.jammed, 6)
                 }
-                StatusQuery::ErrorCause => flag(self.cutter_error, 3),
+                // A jam is a recoverable (mechanical) error: the operator clears the paper path.
+                StatusQuery::ErrorCause => flag(self.cutter_error, 3) | flag(self.jammed, 2),
                 StatusQuery::RollPaper => match self.paper {
                     PaperSupply::Ok => 0,
                     PaperSupply::Low => 0x0C,
@@ -129,6 +137,13 @@ impl PrinterState {
                 };
                 self.lines.clear();
                 self.receipts.push(receipt);
+                if let Some(left) = self.jam_after.as_mut() {
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        self.jam_after = None;
+                        self.jammed = true;
+                    }
+                }
             }
             StreamItem::Init | StreamItem::Command | StreamItem::StatusRequest(_) => {}
         }
@@ -192,6 +207,21 @@ impl ReceiptPrinterSimulator {
     /// Open or close the cover.
     pub fn set_cover_open(&self, open: bool) {
         lock(&self.state).cover_open = open;
+    }
+
+    /// Jam the paper path, or clear the jam (as staff opening the printer would).
+    pub fn set_jammed(&self, jammed: bool) {
+        lock(&self.state).jammed = jammed;
+    }
+
+    /// Jam after `receipts` more receipts have come out (0 jams at once).
+    pub fn jam_after(&self, receipts: usize) {
+        let mut state = lock(&self.state);
+        if receipts == 0 {
+            state.jammed = true;
+        } else {
+            state.jam_after = Some(receipts);
+        }
     }
 
     /// Make the auto-cutter fail or work again.
