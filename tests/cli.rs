@@ -14,19 +14,32 @@ fn fixture(name: &str) -> String {
     )
 }
 
-#[test]
-fn decode_prints_masked_fields_by_default() {
-    let out = kiosk()
-        .args(["idcard", "decode", &fixture("read-reply-long-term.hex")])
-        .output()
-        .unwrap();
+/// Expects success and returns the JSON the command printed.
+fn json_output(out: &std::process::Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Expects exit code 2 with a one-line error on stderr; returns that line.
+fn one_line_error(out: &std::process::Output) -> String {
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(err.lines().count(), 1, "one line expected, got: {err}");
+    err
+}
+
+#[test]
+fn decode_prints_masked_fields_by_default() {
+    let out = kiosk()
+        .args(["idcard", "decode", &fixture("read-reply-long-term.hex")])
+        .output()
+        .unwrap();
+    let json = json_output(&out);
     let id = json["card"]["id_number"].as_str().unwrap();
     assert!(id.contains("********"), "ID number must be masked: {id}");
     let name = json["card"]["name"].as_str().unwrap();
@@ -47,8 +60,7 @@ fn decode_unmasked_shows_the_full_number() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_output(&out);
     let id = json["card"]["id_number"].as_str().unwrap();
     assert_eq!(id.len(), 18);
     assert!(!id.contains('*'));
@@ -67,13 +79,8 @@ fn bad_files_get_one_line_and_exit_code_2() {
             .args(["idcard", "decode", file.to_str().unwrap()])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{}", file.display());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            err.trim().lines().count(),
-            1,
-            "one line expected, got: {err}"
-        );
+        eprintln!("decoding {}", file.display());
+        one_line_error(&out);
         assert!(out.stdout.is_empty());
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -122,10 +129,8 @@ fn a_bad_configuration_names_the_key() {
         .arg(dir.join("shots"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = one_line_error(&out);
     assert!(err.contains("ui.orientation"), "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -165,11 +170,7 @@ fn idcard_read_reads_a_reader_and_prints_masked_json() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
-        1
-    );
+    one_line_error(&out);
 }
 
 #[test]
@@ -219,13 +220,7 @@ fn diag_prints_health_faults_and_devices_as_json() {
         .args(["diag", "--config", path.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_output(&out);
     assert_eq!(json["kiosk_id"], "KSK-DEMO-0001");
     assert!(json["health"].is_null());
     assert!(!dir.join("kiosk.sqlite").exists());
@@ -251,13 +246,7 @@ fn diag_prints_health_faults_and_devices_as_json() {
         .args(["diag", "--config", path.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_output(&out);
     assert_eq!(json["health"]["outbox_depth"], 1);
     assert_eq!(json["open_faults"][0]["code"], "paper_out");
     assert_eq!(json["disinfection"]["overdue"], true);
@@ -279,11 +268,7 @@ fn sim_idcard_plays_a_script_and_refuses_a_bad_one() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
-        1
-    );
+    one_line_error(&out);
 
     let good = dir.join("good.toml");
     std::fs::write(

@@ -1,5 +1,5 @@
 //! The SAM module id returned by 12 FF (16 data bytes), in its printed form
-//! (reference §1.5): `VV.vv-XXXXXXXX-YYYYYYYYYY-ZZZZZZZZZZ`.
+//! (reference §1.5): a version, then three numbers of 8, 10 and 10 digits (`05.01-20101020-0012345678-1234567890`).
 
 /// A SAM module id as read from the module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
