@@ -1,13 +1,10 @@
 //! Lays out a receipt (the flow engine's [`ReceiptContent`]) for the 80 mm ESC/POS printer:
 //! Chinese first, English beneath when the citizen used English, masked applicant only, and a
-//! QR code for following the application online.
+//! QR code from the catalogue (progress lookup, or uploading missing materials).
 
 use kiosk_core::flow::ReceiptContent;
 use kiosk_core::text::{Language, LocalizedText};
 use kiosk_drivers::escpos::receipt::{Align, Cut, QrErrorCorrection, QrOptions, ReceiptBuilder};
-
-/// Where a citizen follows an application by its transaction number.
-pub const PROGRESS_URL: &str = "https://zwfw.example.gov.cn/progress?tx=";
 
 fn both(text: &LocalizedText, language: Language) -> Vec<String> {
     let mut lines = vec![text.zh.clone()];
@@ -87,22 +84,22 @@ pub fn encode_receipt(content: &ReceiptContent, language: Language) -> Vec<u8> {
         }
     }
     b = b.align(Align::Center).feed(1);
-    let url = format!("{PROGRESS_URL}{}", content.transaction_id);
-    let qr = QrOptions {
-        module_size: 6,
-        error_correction: QrErrorCorrection::M,
-        ..QrOptions::default()
-    };
-    b = match b.clone().qr(&url, qr) {
-        Ok(with_qr) => with_qr,
-        Err(e) => {
-            tracing::warn!(error = %e, "receipt QR code left out");
-            b
+    if let Some(qr) = &content.qr {
+        let options = QrOptions {
+            module_size: 6,
+            error_correction: QrErrorCorrection::M,
+            ..QrOptions::default()
+        };
+        b = match b.clone().qr(&qr.url, options) {
+            Ok(with_qr) => with_qr,
+            Err(e) => {
+                tracing::warn!(error = %e, "receipt QR code left out");
+                b
+            }
+        };
+        for line in both(&qr.caption, language) {
+            b = b.line(&line);
         }
-    };
-    b = b.line(&label(
-        "扫码查询办理进度",
-        "Scan to follow your application",
-    ));
+    }
     b.feed(3).cut(Cut::Partial).build().into_bytes()
 }

@@ -54,6 +54,11 @@ impl CivilTime {
         format!("{:04}{:02}{:02}", self.year, self.month, self.day)
     }
 
+    /// `YYYY-MM-DD`.
+    pub fn iso_date(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
     /// `YYYY-MM-DD HH:MM`, for receipts.
     pub fn display_minutes(&self) -> String {
         format!(

@@ -527,7 +527,7 @@ impl KioskController {
                 // The camera arrives with the face-check work; without a camera the catalogue
                 // marks face-check items unavailable, so no session reaches this step.
             }
-            Effect::PrintDocument { .. } | Effect::OperateCard { .. } => {
+            Effect::PrintDocument(_) | Effect::OperateCard { .. } => {
                 return Some(FlowEvent::StepFailed {
                     reason: "device driver not installed on this kiosk".into(),
                 });

@@ -5,6 +5,7 @@
 //! * [`parse`](self::Catalogue::parse) — TOML → checked [`Catalogue`] (errors name item and field).
 //! * [`availability`] — which items the kiosk's devices allow.
 //! * [`search`](self::Catalogue::search) — names, keywords and pinyin initials.
+//! * `templates` — A4 certificate templates and receipt QR codes.
 //!
 //! The file format is documented field by field in `core/README.md`.
 
@@ -12,12 +13,17 @@ mod availability;
 mod model;
 mod parse;
 mod search;
+mod templates;
 
 pub use availability::{ItemAvailability, UnavailableReason};
 pub use model::{
     CardMode, CardStep, CardType, Channels, Choice, ConsentStep, DeliveryOption, DeliveryStep,
     Department, DocumentStep, FieldType, FormField, FormStep, Guide, Hours, Item, NoticeStep,
     ReceiptStep, Step, StepKind,
+};
+pub use model::DocumentLayout;
+pub use templates::{
+    DocumentRow, DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address,
 };
 
 use std::path::{Path, PathBuf};
@@ -36,6 +42,10 @@ pub struct Catalogue {
     pub departments: Vec<Department>,
     /// Items, in catalogue order.
     pub items: Vec<Item>,
+    /// Where a receipt's QR code leads by default (transaction number appended).
+    pub progress_url: Option<String>,
+    /// A4 certificate layouts.
+    pub document_templates: Vec<DocumentTemplate>,
 }
 
 /// Why a catalogue was rejected.
@@ -99,6 +109,11 @@ impl Catalogue {
     /// The item with this code.
     pub fn item(&self, code: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.code == code)
+    }
+
+    /// The document template with this id.
+    pub fn document_template(&self, id: &str) -> Option<&DocumentTemplate> {
+        self.document_templates.iter().find(|t| t.id == id)
     }
 
     /// The department with this code.

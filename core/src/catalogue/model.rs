@@ -4,6 +4,8 @@ use crate::device::DeviceClass;
 use crate::text::LocalizedText;
 use serde::{Deserialize, Serialize};
 
+use super::templates::{DocumentTemplate, ReceiptQr, RowSource};
+
 /// A department (委办局) that owns items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -436,14 +438,31 @@ pub struct ReceiptStep {
     /// What the citizen does next, one line each; the guide's `result_delivery` when empty.
     #[serde(default)]
     pub next_steps: Vec<LocalizedText>,
+    /// The QR code; the loader fills in the catalogue's `progress_url` when absent.
+    #[serde(default)]
+    pub qr: Option<ReceiptQr>,
 }
 
 /// `kind = "print_document"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentStep {
-    /// Template name the document service knows.
+    /// Id of a `[[document_templates]]` entry.
     pub template: String,
+    /// The template itself, filled in by the loader.
+    #[serde(skip)]
+    pub layout: Option<Box<DocumentLayout>>,
+}
+
+/// A document template resolved against the catalogue: issuer name and typed row sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentLayout {
+    /// The template as written.
+    pub template: DocumentTemplate,
+    /// The issuing department's name.
+    pub issuer_name: LocalizedText,
+    /// Row labels with their parsed sources, in order.
+    pub rows: Vec<(LocalizedText, RowSource)>,
 }
 
 /// `kind = "card"`.

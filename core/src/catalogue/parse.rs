@@ -4,6 +4,8 @@ use super::model::{
     CardStep, CardType, Channels, ConsentStep, DeliveryStep, Department, DocumentStep, FieldType,
     FormStep, Guide, Hours, Item, NoticeStep, ReceiptStep, Step, StepKind, parse_hhmm,
 };
+use super::model::DocumentLayout;
+use super::templates::{DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address};
 use super::{CATALOGUE_FORMAT, Catalogue, CatalogueError};
 use crate::text::LocalizedText;
 use serde::Deserialize;
@@ -20,6 +22,10 @@ struct RawCatalogue {
     version: u32,
     published_at: String,
     departments: Vec<Department>,
+    #[serde(default)]
+    progress_url: Option<String>,
+    #[serde(default)]
+    document_templates: Vec<DocumentTemplate>,
     #[serde(default)]
     items: Vec<Value>,
 }
@@ -73,6 +79,15 @@ pub(super) fn parse(text: &str) -> Result<Catalogue, CatalogueError> {
         });
     }
     check_departments(&raw.departments)?;
+    if let Some(url) = &raw.progress_url
+        && !is_web_address(url)
+    {
+        return Err(CatalogueError::Catalogue {
+            field: "progress_url".into(),
+            problem: format!("{url:?} is not an https:// address"),
+        });
+    }
+    check_templates(&raw.document_templates, &raw.departments)?;
 
     let mut items = Vec::with_capacity(raw.items.len());
     let mut codes = HashSet::new();
@@ -87,12 +102,170 @@ pub(super) fn parse(text: &str) -> Result<Catalogue, CatalogueError> {
         }
         items.push(item);
     }
+    for item in &mut items {
+        resolve_printouts(
+            item,
+            raw.progress_url.as_deref(),
+            &raw.document_templates,
+            &raw.departments,
+        )?;
+    }
     Ok(Catalogue {
         version: raw.version,
         published_at: raw.published_at,
         departments: raw.departments,
         items,
+        progress_url: raw.progress_url,
+        document_templates: raw.document_templates,
     })
+}
+
+fn check_templates(
+    templates: &[DocumentTemplate],
+    departments: &[Department],
+) -> Result<(), CatalogueError> {
+    let mut seen = HashSet::new();
+    for (i, t) in templates.iter().enumerate() {
+        let at = format!("document_templates[{i}]");
+        let problem = |field: &str, problem: String| CatalogueError::Catalogue {
+            field: format!("{at}.{field}"),
+            problem,
+        };
+        if !is_code(&t.id) {
+            return Err(problem("id", format!("{:?} is not an id", t.id)));
+        }
+        if !seen.insert(t.id.as_str()) {
+            return Err(problem("id", format!("duplicate template id `{}`", t.id)));
+        }
+        if t.title.zh.trim().is_empty() {
+            return Err(problem("title.zh", "missing Chinese title".into()));
+        }
+        if !departments.iter().any(|d| d.code == t.issuer) {
+            return Err(problem(
+                "issuer",
+                format!("unknown department `{}`", t.issuer),
+            ));
+        }
+        if !is_web_address(&t.verify_url) {
+            return Err(problem(
+                "verify_url",
+                format!("{:?} is not an https:// address", t.verify_url),
+            ));
+        }
+        if t.rows.is_empty() {
+            return Err(problem("rows", "must list at least one row".into()));
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            match RowSource::parse(&row.source) {
+                None => {
+                    return Err(problem(
+                        &format!("rows[{r}].source"),
+                        format!(
+                            "unknown source `{}` (sources: {})",
+                            row.source,
+                            RowSource::NOTATIONS
+                        ),
+                    ));
+                }
+                Some(RowSource::ValidUntil) if t.validity_days.is_none() => {
+                    return Err(problem(
+                        &format!("rows[{r}].source"),
+                        "`valid_until` needs `validity_days`".into(),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Gives every receipt step its QR code and every document step its resolved template.
+fn resolve_printouts(
+    item: &mut Item,
+    progress_url: Option<&str>,
+    templates: &[DocumentTemplate],
+    departments: &[Department],
+) -> Result<(), CatalogueError> {
+    let field_keys: HashSet<String> = item
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Form(f) => Some(f.fields.iter().map(|f| f.key.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let code = item.code.clone();
+    for (i, step) in item.steps.iter_mut().enumerate() {
+        match step {
+            Step::PrintReceipt(receipt) => match &receipt.qr {
+                Some(qr) if !is_web_address(&qr.url) => {
+                    return Err(item_error(
+                        &code,
+                        &format!("steps[{i}].qr.url"),
+                        &format!("{:?} is not an https:// address", qr.url),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    receipt.qr = progress_url.map(|url| ReceiptQr {
+                        purpose: ReceiptQrPurpose::Progress,
+                        url: url.to_string(),
+                        caption: None,
+                    });
+                }
+            },
+            Step::PrintDocument(doc) => {
+                let Some(template) = templates.iter().find(|t| t.id == doc.template)
+                else {
+                    let known: Vec<&str> =
+                        templates.iter().map(|t| t.id.as_str()).collect();
+                    return Err(item_error(
+                        &code,
+                        &format!("steps[{i}].template"),
+                        &format!(
+                            "unknown document template `{}` (templates: {})",
+                            doc.template,
+                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        ),
+                    ));
+                };
+                let mut rows = Vec::with_capacity(template.rows.len());
+                for (r, row) in template.rows.iter().enumerate() {
+                    // Checked in `check_templates`.
+                    let Some(source) = RowSource::parse(&row.source) else {
+                        continue;
+                    };
+                    if let RowSource::Field(key) = &source
+                        && !field_keys.contains(key)
+                    {
+                        return Err(item_error(
+                            &code,
+                            &format!("steps[{i}].template"),
+                            &format!(
+                                "template `{}` row {r} shows form field `{key}`, which this item does not ask for",
+                                template.id
+                            ),
+                        ));
+                    }
+                    rows.push((row.label.clone(), source));
+                }
+                let issuer_name = departments
+                    .iter()
+                    .find(|d| d.code == template.issuer)
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default();
+                doc.layout = Some(Box::new(DocumentLayout {
+                    template: template.clone(),
+                    issuer_name,
+                    rows,
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_format(root: &Value) -> Result<(), CatalogueError> {
@@ -276,6 +449,7 @@ fn parse_step(code: &str, index: usize, value: Value) -> Result<Step, CatalogueE
         StepKind::PrintReceipt => Step::PrintReceipt(body_of::<ReceiptStep>(code, &at, body)?),
         StepKind::PrintDocument => {
             let doc = body_of::<DocumentStep>(code, &at, body)?;
+            // `layout` is filled in once the templates are known (`resolve_printouts`).
             if doc.template.trim().is_empty() {
                 return Err(item_error(
                     code,

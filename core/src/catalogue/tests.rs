@@ -356,3 +356,103 @@ fn hours_are_checked() {
     ));
     assert!(msg.starts_with("item `checkin`: hours.open:"), "{msg}");
 }
+
+// ----- printouts: document templates and receipt QR codes ------------------------------------
+
+/// SMALL with a certificate template and a print_document step using it.
+fn with_document(template_extra: &str, row_source: &str) -> String {
+    SMALL
+        .replace(
+            "[[items]]",
+            &format!(
+                "[[document_templates]]\nid = \"cert\"\ntitle = {{ zh = \"证明\", en = \"Certificate\" }}\n\
+                 issuer = \"zwfw\"\nverify_url = \"https://v.example.gov.cn/?c=\"\n{template_extra}\n\
+                 rows = [{{ label = {{ zh = \"值\", en = \"Value\" }}, source = \"{row_source}\" }}]\n\n[[items]]"
+            ),
+        )
+        .replace(
+            "kind = \"print_receipt\"",
+            "kind = \"print_document\"\ntemplate = \"cert\"",
+        )
+}
+
+#[test]
+fn document_step_gets_its_resolved_template() {
+    let c = Catalogue::parse(&with_document("", "field.phone")).expect("valid");
+    let item = c.item("checkin").unwrap();
+    let layout = item
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            Step::PrintDocument(d) => d.layout.clone(),
+            _ => None,
+        })
+        .expect("layout resolved");
+    assert_eq!(layout.issuer_name.zh, "政务服务管理局");
+    assert_eq!(layout.rows[0].1, RowSource::Field("phone".into()));
+}
+
+#[test]
+fn document_template_mistakes_are_named() {
+    let unknown = error_of(&with_document("", "field.phone").replace(
+        "template = \"cert\"",
+        "template = \"certificat\"",
+    ));
+    assert!(unknown.contains("steps[3].template"), "{unknown}");
+    assert!(unknown.contains("unknown document template `certificat`"), "{unknown}");
+    assert!(unknown.contains("cert"), "{unknown}");
+
+    let source = error_of(&with_document("", "applicant.address"));
+    assert!(source.contains("document_templates[0].rows[0].source"), "{source}");
+    assert!(source.contains("field.<key>"), "{source}");
+
+    let field = error_of(&with_document("", "field.bank_card"));
+    assert!(field.contains("item `checkin`"), "{field}");
+    assert!(field.contains("`bank_card`"), "{field}");
+
+    let validity = error_of(&with_document("", "valid_until"));
+    assert!(validity.contains("validity_days"), "{validity}");
+    assert!(Catalogue::parse(&with_document("validity_days = 30", "valid_until")).is_ok());
+
+    let url = error_of(
+        &with_document("", "issued_on").replace("https://v.example.gov.cn/?c=", "http://v"),
+    );
+    assert!(url.contains("document_templates[0].verify_url"), "{url}");
+
+    let issuer = error_of(
+        &with_document("", "issued_on").replace("issuer = \"zwfw\"", "issuer = \"police\""),
+    );
+    assert!(issuer.contains("document_templates[0].issuer"), "{issuer}");
+}
+
+#[test]
+fn receipts_get_the_catalogue_progress_url_unless_they_name_their_own() {
+    let receipt_qr = |c: &Catalogue| {
+        c.item("checkin")
+            .unwrap()
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                Step::PrintReceipt(r) => Some(r.qr.clone()),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let none = Catalogue::parse(SMALL).unwrap();
+    assert_eq!(receipt_qr(&none), None);
+    let text = SMALL.replace(
+        "[[departments]]",
+        "progress_url = \"https://p.example.gov.cn/?tx=\"\n\n[[departments]]",
+    );
+    let qr = receipt_qr(&Catalogue::parse(&text).unwrap()).expect("default qr");
+    assert_eq!(qr.purpose, ReceiptQrPurpose::Progress);
+    assert_eq!(qr.url, "https://p.example.gov.cn/?tx=");
+    let own = text.replace(
+        "kind = \"print_receipt\"",
+        "kind = \"print_receipt\"\nqr = { purpose = \"upload_materials\", url = \"https://u.example.gov.cn/?tx=\" }",
+    );
+    let qr = receipt_qr(&Catalogue::parse(&own).unwrap()).expect("own qr");
+    assert_eq!(qr.purpose, ReceiptQrPurpose::UploadMaterials);
+    let bad = error_of(&text.replace("https://p.example", "ftp://p.example"));
+    assert!(bad.contains("progress_url"), "{bad}");
+}

@@ -4,6 +4,7 @@ use crate::catalogue::{CardMode, StepKind};
 use crate::device::DeviceClass;
 use crate::text::LocalizedText;
 use kiosk_protocol::wire::{MaskedApplicant, PersonalData, RatingRecord, TransactionRecord};
+use serde::{Deserialize, Serialize};
 
 /// A command for the app (services, drivers, UI navigation), in the order given.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,13 +27,8 @@ pub enum Effect {
     },
     /// Print this receipt, then answer `ReceiptPrinted` / `ReceiptFailed`.
     PrintReceipt(ReceiptContent),
-    /// Print an A4 document from a template, then answer `StepCompleted` / `StepFailed`.
-    PrintDocument {
-        /// Template name from the catalogue.
-        template: String,
-        /// The committed transaction.
-        transaction_id: String,
-    },
+    /// Print an A4 document, then answer `StepCompleted` / `StepFailed`.
+    PrintDocument(DocumentContent),
     /// Rewrite or issue a card, then answer `StepCompleted` / `StepFailed`.
     OperateCard {
         /// Rewrite or issue.
@@ -62,7 +58,7 @@ pub enum Effect {
 }
 
 /// What goes on a receipt. Masked values only.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReceiptContent {
     /// Heading, e.g. 办件回执.
     pub title: LocalizedText,
@@ -82,10 +78,49 @@ pub struct ReceiptContent {
     pub lines: Vec<ReceiptLine>,
     /// What to do next, one line each.
     pub next_steps: Vec<LocalizedText>,
+    /// The QR code (progress lookup or material upload) with its caption.
+    pub qr: Option<PrintedQr>,
+}
+
+/// A QR code on a printout and the words under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintedQr {
+    /// What the code carries.
+    pub url: String,
+    /// The line under it.
+    pub caption: LocalizedText,
+}
+
+/// What goes on an A4 certificate: the template's words with this transaction's values filled
+/// in. Masked values only, like a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentContent {
+    /// Template id.
+    pub template: String,
+    /// Title.
+    pub title: LocalizedText,
+    /// Issuing department.
+    pub issuer: LocalizedText,
+    /// Certifying paragraph above the table.
+    pub statement: Option<LocalizedText>,
+    /// Body table.
+    pub rows: Vec<ReceiptLine>,
+    /// Notes under the table.
+    pub notes: Vec<LocalizedText>,
+    /// Transaction number, also the verification code.
+    pub transaction_id: String,
+    /// Issuing kiosk.
+    pub kiosk_id: String,
+    /// Date of issue, `YYYY-MM-DD`.
+    pub issued_on: String,
+    /// Last valid day, `YYYY-MM-DD`, when the template sets a validity.
+    pub valid_until: Option<String>,
+    /// The verification QR code.
+    pub verify: PrintedQr,
 }
 
 /// One labelled line of a receipt or of the review page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptLine {
     /// Field label.
     pub label: LocalizedText,

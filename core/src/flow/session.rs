@@ -1,13 +1,15 @@
 //! The transitions of one citizen session.
 
 use super::SessionContext;
-use super::effect::{Effect, ReceiptContent, ReceiptLine};
+use super::effect::{DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
 use super::event::{Applicant, FlowEvent};
 use super::form_check;
 use super::messages::Messages;
 use super::phase::Phase;
 use super::view::{FlowMessage, FormFieldView, NoticeView, SessionView};
-use crate::catalogue::{DeliveryOption, FormField, Item, Step, StepKind};
+use crate::catalogue::{
+    DeliveryOption, DocumentLayout, FormField, Item, RowSource, Step, StepKind,
+};
 use crate::device::{DeviceClass, DevicePresence};
 use crate::text::LocalizedText;
 use crate::wall_clock::{CivilTime, rfc3339_utc};
@@ -353,10 +355,11 @@ impl Session {
             }
             Step::PrintDocument(doc) => {
                 self.set_phase(Phase::PrintingDocument, now, fx);
-                fx.push(Effect::PrintDocument {
-                    template: doc.template,
-                    transaction_id: self.transaction_id.clone(),
-                });
+                match doc.layout.as_deref() {
+                    Some(layout) => fx.push(Effect::PrintDocument(self.document(layout, now))),
+                    // Only a catalogue built by hand, not loaded, lacks the layout.
+                    None => self.result_failed(DeviceClass::DocumentPrinter, false, now, fx),
+                }
             }
             Step::Card(card) => {
                 self.set_phase(Phase::CardOperation, now, fx);
@@ -731,6 +734,78 @@ impl Session {
             time: CivilTime::at(self.wall_ms(now), self.ctx.utc_offset_minutes).display_minutes(),
             lines: self.answer_lines(true),
             next_steps,
+            qr: step.qr.as_ref().map(|qr| PrintedQr {
+                url: format!("{}{}", qr.url, self.transaction_id),
+                caption: qr
+                    .caption
+                    .clone()
+                    .unwrap_or_else(|| qr.purpose.default_caption()),
+            }),
+        }
+    }
+
+    fn document(&self, layout: &DocumentLayout, now: u64) -> DocumentContent {
+        const DAY_MS: i64 = 86_400_000;
+        let offset = self.ctx.utc_offset_minutes;
+        let issued = CivilTime::at(self.wall_ms(now), offset);
+        let valid_until = layout
+            .template
+            .validity_days
+            .map(|days| {
+                // The day of issue counts as the first valid day.
+                let last = self.wall_ms(now) + (i64::from(days.max(1)) - 1) * DAY_MS;
+                CivilTime::at(last, offset).iso_date()
+            });
+        let answers = self.answer_lines(true);
+        let answer = |key: &str| -> Option<LocalizedText> {
+            let field = self.all_form_fields().find(|f| f.key == key)?;
+            answers
+                .iter()
+                .find(|l| l.label == field.label)
+                .map(|l| l.value.clone())
+        };
+        let same = |s: String| LocalizedText::new(s.clone(), s);
+        let rows = layout
+            .rows
+            .iter()
+            .filter_map(|(label, source)| {
+                let value = match source {
+                    RowSource::ApplicantName => same(self.masked.as_ref()?.masked_name.clone()),
+                    RowSource::ApplicantIdNumber => {
+                        same(self.masked.as_ref()?.masked_id_number.clone())
+                    }
+                    RowSource::ItemName => self.item.name.clone(),
+                    RowSource::TransactionId => same(self.transaction_id.clone()),
+                    RowSource::IssuedOn => same(issued.iso_date()),
+                    RowSource::ValidUntil => same(valid_until.clone()?),
+                    RowSource::KioskId => same(self.ctx.kiosk_id.clone()),
+                    RowSource::Field(key) => answer(key)?,
+                    RowSource::Text(text) => same(text.clone()),
+                };
+                Some(ReceiptLine {
+                    label: label.clone(),
+                    value,
+                })
+            })
+            .collect();
+        DocumentContent {
+            template: layout.template.id.clone(),
+            title: layout.template.title.clone(),
+            issuer: layout.issuer_name.clone(),
+            statement: layout.template.statement.clone(),
+            rows,
+            notes: layout.template.notes.clone(),
+            transaction_id: self.transaction_id.clone(),
+            kiosk_id: self.ctx.kiosk_id.clone(),
+            issued_on: issued.iso_date(),
+            valid_until,
+            verify: PrintedQr {
+                url: format!("{}{}", layout.template.verify_url, self.transaction_id),
+                caption: LocalizedText::new(
+                    format!("扫码核验真伪　核验码 {}", self.transaction_id),
+                    format!("Scan to verify · code {}", self.transaction_id),
+                ),
+            },
         }
     }
 

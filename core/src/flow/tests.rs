@@ -18,9 +18,25 @@ format = 1
 version = 9
 published_at = "2026-11-20T09:00:00+08:00"
 
+progress_url = "https://zwfw.example.gov.cn/progress?tx="
+
 [[departments]]
 code = "gjj"
 name = { zh = "住房公积金管理中心", en = "Housing Fund Centre" }
+
+[[document_templates]]
+id = "certificate"
+title = { zh = "缴存证明", en = "Contribution certificate" }
+issuer = "gjj"
+validity_days = 30
+verify_url = "https://zwfw.example.gov.cn/verify?code="
+rows = [
+  { label = { zh = "姓名", en = "Name" }, source = "applicant.name" },
+  { label = { zh = "证件号码", en = "ID number" }, source = "applicant.id_number" },
+  { label = { zh = "手机", en = "Phone" }, source = "field.phone" },
+  { label = { zh = "有效期至", en = "Valid until" }, source = "valid_until" },
+  { label = { zh = "状态", en = "Status" }, source = "text:正常缴存" },
+]
 
 [[items]]
 code = "simple"
@@ -670,10 +686,25 @@ fn receipt_failure_after_commit_keeps_the_transaction() {
 fn document_and_card_steps_emit_their_effects() {
     let mut run = Run::new("full");
     let fx = run.walk_to(Phase::PrintingDocument);
-    assert!(has(
-        &fx,
-        |e| matches!(e, Effect::PrintDocument { template, .. } if template == "certificate")
-    ));
+    let doc = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::PrintDocument(doc) => Some(doc.clone()),
+            _ => None,
+        })
+        .expect("a document to print");
+    assert_eq!(doc.template, "certificate");
+    assert_eq!(doc.title.zh, "缴存证明");
+    assert_eq!(doc.issuer.zh, "住房公积金管理中心");
+    let values: Vec<&str> = doc.rows.iter().map(|r| r.value.zh.as_str()).collect();
+    assert_eq!(values.len(), 5, "{values:?}");
+    assert!(values[0].contains('*'), "name masked: {values:?}");
+    assert!(values[1].contains("********"), "ID masked: {values:?}");
+    assert!(values[2].contains('*'), "phone masked: {values:?}");
+    assert_eq!(values[3], doc.valid_until.as_deref().unwrap());
+    assert_eq!(values[4], "正常缴存");
+    assert!(doc.verify.url.ends_with(&doc.transaction_id));
+    assert!(doc.verify.url.starts_with("https://zwfw.example.gov.cn/verify?code="));
     let fx = run.send(FlowEvent::StepCompleted);
     assert!(has(&fx, |e| matches!(
         e,
