@@ -1,4 +1,9 @@
-//! Encoding receipts as ESC/POS bytes for 80 mm thermal printers (reference §2.2–2.5).
+//! Encoding receipts as ESC/POS bytes for 80 mm thermal printers (reference §2.2–2.6).
+
+use super::bitmap::MonoBitmap;
+use super::commands::PrinterFont;
+use super::layout::{CellKind, DEFAULT_LINE_SPACING, DOTS_PER_MM, PAPER_WIDTH_DOTS, measure_dots};
+use super::render::font::{CjkFont, embolden, system_font};
 
 /// ESC @: initialise the printer.
 pub const INIT: [u8; 2] = [0x1B, 0x40];
@@ -12,6 +17,10 @@ pub const PARTIAL_CUT: [u8; 4] = [0x1D, 0x56, 0x42, 0x00];
 pub const FULL_CUT: [u8; 4] = [0x1D, 0x56, 0x41, 0x00];
 /// Line feed.
 pub const LF: u8 = 0x0A;
+
+/// Rows per GS v 0 block when an image is split into strips: many printers limit the size of
+/// one block (reference §2.6).
+pub const DEFAULT_FRAGMENT_HEIGHT: u16 = 256;
 
 /// Largest QR payload (model 2, version 40, numeric) the printer can store.
 pub const MAX_QR_BYTES: usize = 7089;
@@ -91,6 +100,9 @@ pub enum EncodeError {
     /// QR module size out of 1–16.
     #[error("QR module size {0} is not between 1 and 16")]
     QrModuleSize(u8),
+    /// A line could not be drawn as an image (no usable CJK font).
+    #[error("cannot draw the line as an image: {0}")]
+    Font(String),
 }
 
 /// A receipt ready to send to the printer.
@@ -110,12 +122,30 @@ impl EncodedReceipt {
     pub fn into_bytes(self) -> Vec<u8> {
         self.0
     }
+    /// Paper this receipt uses on a freshly initialised printer, in dots (8 per mm): lines ×
+    /// line height + feeds + image rows, the same model the renderer draws with.
+    pub fn paper_length_dots(&self) -> u64 {
+        measure_dots(&self.0)
+    }
+    /// Paper this receipt uses, in millimetres.
+    pub fn paper_length_mm(&self) -> f64 {
+        self.paper_length_dots() as f64 / f64::from(DOTS_PER_MM)
+    }
 }
 
 /// Builds a receipt: starts with ESC @ and FS & (Chinese mode), text encoded as GB18030.
+///
+/// The builder remembers the size, bold and line spacing it set, so that
+/// [`Self::line_or_image`] draws an image line that matches the text around it (bytes added
+/// with [`Self::raw`] are not looked at).
 #[derive(Debug, Clone)]
 pub struct ReceiptBuilder {
     bytes: Vec<u8>,
+    width: u8,
+    height: u8,
+    bold: bool,
+    font: PrinterFont,
+    line_spacing: u32,
 }
 
 impl Default for ReceiptBuilder {
@@ -130,12 +160,22 @@ impl ReceiptBuilder {
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(&INIT);
         bytes.extend_from_slice(&CHINESE_MODE_ON);
-        ReceiptBuilder { bytes }
+        ReceiptBuilder {
+            bytes,
+            ..Self::empty()
+        }
     }
 
     /// A builder with no initialisation bytes (for fragments and tests).
     pub fn empty() -> Self {
-        ReceiptBuilder { bytes: Vec::new() }
+        ReceiptBuilder {
+            bytes: Vec::new(),
+            width: 1,
+            height: 1,
+            bold: false,
+            font: PrinterFont::A,
+            line_spacing: DEFAULT_LINE_SPACING,
+        }
     }
 
     /// Text in GB18030, without a line feed.
@@ -158,6 +198,131 @@ impl ReceiptBuilder {
     /// Bold on or off (ESC E n).
     pub fn bold(mut self, on: bool) -> Self {
         self.bytes.extend_from_slice(&[0x1B, 0x45, u8::from(on)]);
+        self.bold = on;
+        self
+    }
+
+    /// Underline (ESC - n): 0 off, 1 or 2 dots thick (clamped to 2).
+    pub fn underline(mut self, dots: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x2D, dots.min(2)]);
+        self
+    }
+
+    /// White on black (GS B n).
+    pub fn reverse(mut self, on: bool) -> Self {
+        self.bytes.extend_from_slice(&[0x1D, 0x42, u8::from(on)]);
+        self
+    }
+
+    /// Font A (12 × 24) or B (9 × 17) for alphanumerics (ESC M n).
+    pub fn font(mut self, font: PrinterFont) -> Self {
+        let n = match font {
+            PrinterFont::A => 0,
+            PrinterFont::B => 1,
+        };
+        self.bytes.extend_from_slice(&[0x1B, 0x4D, n]);
+        self.font = font;
+        self
+    }
+
+    /// Print mode (ESC ! n): bit 0 font B, bit 3 emphasized, bit 4 double height, bit 5
+    /// double width, bit 7 underline.
+    pub fn print_mode(mut self, n: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x21, n]);
+        self.font = if n & 1 == 1 {
+            PrinterFont::B
+        } else {
+            PrinterFont::A
+        };
+        self.bold = n & 0x08 != 0;
+        self.height = if n & 0x10 != 0 { 2 } else { 1 };
+        self.width = if n & 0x20 != 0 { 2 } else { 1 };
+        self
+    }
+
+    /// Line spacing of `dots` (ESC 3 n).
+    pub fn line_spacing(mut self, dots: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x33, dots]);
+        self.line_spacing = u32::from(dots);
+        self
+    }
+
+    /// The default line spacing, 30 dots (ESC 2).
+    pub fn default_line_spacing(mut self) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x32]);
+        self.line_spacing = DEFAULT_LINE_SPACING;
+        self
+    }
+
+    /// Space right of each alphanumeric character, in dots (ESC SP n).
+    pub fn char_spacing(mut self, dots: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x20, dots]);
+        self
+    }
+
+    /// Chinese character mode on (FS &) or off (FS .).
+    pub fn chinese_mode(mut self, on: bool) -> Self {
+        self.bytes.extend_from_slice(if on {
+            &CHINESE_MODE_ON
+        } else {
+            &CHINESE_MODE_OFF
+        });
+        self
+    }
+
+    /// Code page for single-byte text outside Chinese mode (ESC t n).
+    pub fn code_page(mut self, n: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x74, n]);
+        self
+    }
+
+    /// Print and feed `dots` dots (ESC J n).
+    pub fn feed_dots(mut self, dots: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x4A, dots]);
+        self
+    }
+
+    /// A raster image (GS v 0), sent in strips of [`DEFAULT_FRAGMENT_HEIGHT`] rows.
+    pub fn image(self, image: &MonoBitmap) -> Self {
+        self.image_fragmented(image, DEFAULT_FRAGMENT_HEIGHT)
+    }
+
+    /// A raster image sent in strips of at most `fragment_height` rows each.
+    pub fn image_fragmented(mut self, image: &MonoBitmap, fragment_height: u16) -> Self {
+        self.bytes
+            .extend_from_slice(&encode_raster_fragments(image, fragment_height));
+        self
+    }
+
+    /// Text followed by a line feed, or, when it holds characters outside GBK (four-byte
+    /// GB18030 codes such as rare characters in names, which printer fonts usually lack), the
+    /// line drawn with the CJK font as a raster image 24 dots high (times the current
+    /// height), in the current size and boldness, followed by a feed to the line spacing so
+    /// it takes the room of a text line.
+    pub fn line_or_image(self, text: &str) -> Result<Self, EncodeError> {
+        if needs_image(text) {
+            self.line_as_image(text)
+        } else {
+            Ok(self.line(text))
+        }
+    }
+
+    /// [`Self::line_or_image`] with the system CJK font, always as an image.
+    pub fn line_as_image(self, text: &str) -> Result<Self, EncodeError> {
+        let font = system_font().map_err(|e| EncodeError::Font(e.to_string()))?;
+        Ok(self.line_as_image_with(text, &font))
+    }
+
+    /// The line drawn with `font` as an image (one image per 576 dots; longer lines wrap).
+    pub fn line_as_image_with(mut self, text: &str, font: &CjkFont) -> Self {
+        for image in text_images(text, font, self.width, self.height, self.bold, self.font) {
+            let rows = image.height();
+            self = self.image(&image);
+            let rest = self.line_spacing.saturating_sub(rows);
+            if rest > 0 {
+                self = self.feed_dots(rest.min(255) as u8);
+            }
+        }
         self
     }
 
@@ -166,6 +331,8 @@ impl ReceiptBuilder {
         let w = width.clamp(1, 8) - 1;
         let h = height.clamp(1, 8) - 1;
         self.bytes.extend_from_slice(&[0x1D, 0x21, (w << 4) | h]);
+        self.width = w + 1;
+        self.height = h + 1;
         self
     }
 
@@ -217,6 +384,89 @@ impl ReceiptBuilder {
     pub fn build(self) -> EncodedReceipt {
         EncodedReceipt(self.bytes)
     }
+}
+
+/// Whether `text` holds a character outside GBK (a four-byte GB18030 code).
+pub fn needs_image(text: &str) -> bool {
+    let mut buf = [0u8; 4];
+    text.chars()
+        .any(|c| encode_gb18030(c.encode_utf8(&mut buf)).len() == 4)
+}
+
+/// `text` drawn as the printer would print it with a font that has every character: cells of
+/// 12 × 24 (alphanumerics, 9 × 17 in font B) and 24 × 24 (the rest), scaled `width × height`;
+/// one image per 576 dots of line.
+pub fn text_images(
+    text: &str,
+    font: &CjkFont,
+    width: u8,
+    height: u8,
+    bold: bool,
+    alnum_font: PrinterFont,
+) -> Vec<MonoBitmap> {
+    let (wm, hm) = (u32::from(width.clamp(1, 8)), u32::from(height.clamp(1, 8)));
+    let mut cells: Vec<Vec<MonoBitmap>> = vec![Vec::new()];
+    let mut line_width = 0;
+    for ch in text.chars() {
+        let kind = if ch.is_ascii() {
+            match alnum_font {
+                PrinterFont::A => CellKind::FontA,
+                PrinterFont::B => CellKind::FontB,
+            }
+        } else {
+            CellKind::Chinese
+        };
+        let cell = font.glyph_cell(ch, kind);
+        let cell = if bold { embolden(&cell) } else { cell };
+        let advance = cell.width() * wm;
+        if line_width + advance > PAPER_WIDTH_DOTS && line_width > 0 {
+            cells.push(Vec::new());
+            line_width = 0;
+        }
+        line_width += advance;
+        cells.last_mut().expect("a line").push(cell);
+    }
+    cells
+        .into_iter()
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let width: u32 = line.iter().map(|c| c.width() * wm).sum();
+            let rows = line.iter().map(|c| c.height() * hm).max().unwrap_or(0);
+            let mut image = MonoBitmap::new(width, rows);
+            let mut left = 0;
+            for cell in &line {
+                let top = rows - cell.height() * hm;
+                for y in 0..cell.height() * hm {
+                    for x in 0..cell.width() * wm {
+                        if cell.get(x / wm, y / hm) {
+                            image.set(left + x, top + y, true);
+                        }
+                    }
+                }
+                left += cell.width() * wm;
+            }
+            image
+        })
+        .collect()
+}
+
+/// `image` as GS v 0 blocks of at most `fragment_height` rows (at least 1), top to bottom.
+pub fn encode_raster_fragments(image: &MonoBitmap, fragment_height: u16) -> Vec<u8> {
+    let step = u32::from(fragment_height.max(1));
+    let mut out = Vec::with_capacity(image.packed().len() + 16);
+    let mut from = 0;
+    while from < image.height() {
+        let strip = image.rows(from, step);
+        let block = encode_raster(
+            strip.width_bytes() as u16,
+            strip.height() as u16,
+            strip.packed(),
+        )
+        .expect("a strip holds width_bytes * height bytes");
+        out.extend_from_slice(&block);
+        from += step;
+    }
+    out
 }
 
 /// Text as GB18030 bytes. GB18030 covers all of Unicode, so nothing is lost (characters

@@ -8,8 +8,12 @@ use std::time::{Duration, Instant};
 
 use serialport::TTYPort;
 
+use std::path::Path;
+
 use super::interpreter::{StreamItem, StreamParser};
+use super::layout::{DOTS_PER_MM, measure_dots};
 use super::realtime_status::{STATUS_OK, StatusQuery};
+use super::render::{ReceiptRenderer, RenderError, RenderedReceipt};
 use crate::sim_pty::PtyHost;
 
 /// Paper in the simulated printer.
@@ -21,6 +25,29 @@ pub enum PaperSupply {
     Low,
     /// Paper end (prints nothing).
     Out,
+}
+
+impl ReceivedReceipt {
+    /// The receipt drawn as the printer printed it: 576 dots wide, cut line at the bottom.
+    /// Needs the system CJK font (scripts/setup-system.sh installs it).
+    pub fn render(&self) -> Result<RenderedReceipt, RenderError> {
+        Ok(ReceiptRenderer::new()?.render(&self.raw))
+    }
+
+    /// [`Self::render`] as PNG bytes.
+    pub fn to_png(&self) -> Result<Vec<u8>, RenderError> {
+        self.render()?.to_png()
+    }
+
+    /// [`Self::render`] written to `path` as PNG.
+    pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), RenderError> {
+        self.render()?.save_png(path.as_ref())
+    }
+
+    /// Paper the receipt used, in millimetres (the paper model the renderer draws with).
+    pub fn paper_length_mm(&self) -> f64 {
+        measure_dots(&self.raw) as f64 / f64::from(DOTS_PER_MM)
+    }
 }
 
 /// One receipt the simulator printed.
