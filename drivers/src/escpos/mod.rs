@@ -18,6 +18,8 @@ pub mod realtime_status;
 pub mod receipt;
 pub mod render;
 pub mod simulator;
+mod tcp_host;
+pub mod transport;
 
 pub use bitmap::MonoBitmap;
 pub use error::PrinterError;
@@ -29,3 +31,4 @@ pub use receipt::{
 };
 pub use render::{ReceiptRenderer, RenderError, RenderedReceipt};
 pub use simulator::{PaperSupply, ReceiptPrinterSimulator, ReceivedReceipt};
+pub use transport::{DEFAULT_TCP_PORT, TransportKind};

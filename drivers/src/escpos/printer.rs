@@ -1,20 +1,30 @@
-//! The receipt printer driver: ESC/POS over a serial port with DLE EOT status.
+//! The receipt printer driver: ESC/POS over a serial port or TCP port 9100, with DLE EOT
+//! status and a paper-use counter.
 
 use std::time::{Duration, Instant};
 
 use super::error::PrinterError;
+use super::layout::PaperMeter;
 use super::realtime_status::{PrinterReport, StatusQuery, is_status_byte};
 use super::receipt::EncodedReceipt;
-use crate::serial_link::{LinkError, SerialLink};
+use super::transport::{Link, TCP_PREFIX, TransportKind, tcp_address};
+use crate::serial_link::LinkError;
 use crate::status::{DeviceClass, DeviceState, DeviceStatus, PaperLevel};
 use crate::traits::{Device, ReceiptPrinterDevice};
 
-/// An ESC/POS receipt printer on a serial port (RS-232, USB-serial or USB-CDC).
+/// An ESC/POS receipt printer on a serial port (RS-232, USB-serial or USB-CDC) or on TCP
+/// (port 9100).
+///
+/// It counts the paper it makes the printer use: every byte sent goes through the same paper
+/// model the simulator's renderer draws with (lines × line height, feeds, image rows, at
+/// 8 dots/mm), see [`Self::paper_used_mm`].
 pub struct ReceiptPrinter {
-    link: SerialLink,
+    link: Link,
+    path: String,
     baud: u32,
     timeout: Duration,
     last_error: Option<String>,
+    meter: PaperMeter,
 }
 
 impl ReceiptPrinter {
@@ -24,44 +34,106 @@ impl ReceiptPrinter {
     /// Open the printer on `path` at `baud`, 8N1; `timeout` bounds each status reply and the
     /// start of each write.
     pub fn open(path: &str, baud: u32, timeout: Duration) -> Result<Self, PrinterError> {
-        let link = SerialLink::open(path, baud).map_err(|e| link_error(e, "open"))?;
+        if path.starts_with(TCP_PREFIX) {
+            return Self::connect_tcp(path, timeout);
+        }
+        let link = Link::open(path, baud, timeout).map_err(|e| link_error(e, "open"))?;
         tracing::info!(device = "receipt_printer", path, baud, "opened");
-        Ok(ReceiptPrinter {
+        Ok(Self::with_link(link, baud, timeout))
+    }
+
+    /// Connect to a network printer: `host`, `host:port` or `tcp://host[:port]` (port 9100
+    /// when none is given). `timeout` bounds the connection, each status reply and the start
+    /// of each write.
+    pub fn connect_tcp(address: &str, timeout: Duration) -> Result<Self, PrinterError> {
+        let spec = format!("{TCP_PREFIX}{}", tcp_address(address));
+        let link = Link::open(&spec, 0, timeout).map_err(|e| link_error(e, "open"))?;
+        tracing::info!(device = "receipt_printer", address = %spec, "connected");
+        Ok(Self::with_link(link, 0, timeout))
+    }
+
+    /// [`Self::connect_tcp`] when `spec` starts with `tcp://`, otherwise [`Self::open`] on the
+    /// serial device `spec` at `baud`: one setting for both kinds of printer.
+    pub fn open_any(spec: &str, baud: u32, timeout: Duration) -> Result<Self, PrinterError> {
+        if spec.starts_with(TCP_PREFIX) {
+            Self::connect_tcp(spec, timeout)
+        } else {
+            Self::open(spec, baud, timeout)
+        }
+    }
+
+    fn with_link(link: Link, baud: u32, timeout: Duration) -> Self {
+        ReceiptPrinter {
+            path: link.path(),
             link,
-            baud: baud.max(1),
+            baud,
             timeout,
             last_error: None,
-        })
+            meter: PaperMeter::new(),
+        }
     }
 
-    /// The device path in use.
+    /// The device path in use, or `tcp://host:port`.
     pub fn path(&self) -> &str {
-        self.link.path()
+        &self.path
     }
 
-    /// Close and reopen the port at the same path.
+    /// Serial or TCP.
+    pub fn transport(&self) -> TransportKind {
+        self.link.kind()
+    }
+
+    /// Close and reopen the port (or connection) at the same path.
     pub fn reconnect(&mut self) -> Result<(), PrinterError> {
-        let path = self.link.path().to_owned();
+        let path = self.path.clone();
         self.reconnect_at(&path)
     }
 
-    /// Close the port and open `path` instead.
+    /// Close the port and open `path` instead (`tcp://…` for a network printer).
     pub fn reconnect_at(&mut self, path: &str) -> Result<(), PrinterError> {
-        let result = self.link.reopen(path).map_err(|e| link_error(e, "open"));
+        let result = self
+            .link
+            .reopen(path, self.baud.max(1))
+            .map_err(|e| link_error(e, "open"));
+        if result.is_ok() {
+            self.path = self.link.path();
+        }
         self.note(&result);
         result
     }
 
-    /// Send raw ESC/POS bytes. The time allowed grows with the length at the port's baud rate.
+    /// Send raw ESC/POS bytes. The time allowed grows with the length at the port's baud rate
+    /// (TCP: as if 1 Mbit/s). Bytes sent are counted by the paper counter.
     pub fn print(&mut self, bytes: &[u8]) -> Result<(), PrinterError> {
-        let wire_time =
-            Duration::from_millis((bytes.len() as u64 * 10 * 1000) / u64::from(self.baud));
+        let bits_per_second = match self.link.kind() {
+            TransportKind::Serial => u64::from(self.baud.max(1)),
+            TransportKind::Tcp => 1_000_000,
+        };
+        let wire_time = Duration::from_millis((bytes.len() as u64 * 10 * 1000) / bits_per_second);
         let result = self
             .link
             .write_all(bytes, self.timeout + wire_time)
             .map_err(|e| link_error(e, "data"));
+        if result.is_ok() {
+            self.meter.push(bytes);
+        }
         self.after_io(&result);
         result
+    }
+
+    /// Paper used since the driver was created (or the counter reset), in dots (8 per mm).
+    pub fn paper_used_dots(&self) -> u64 {
+        self.meter.dots()
+    }
+
+    /// Paper used since the driver was created (or the counter reset), in millimetres.
+    pub fn paper_used_mm(&self) -> f64 {
+        self.meter.mm()
+    }
+
+    /// Start counting from zero (a new roll was loaded).
+    pub fn reset_paper_counter(&mut self) {
+        self.meter.reset();
     }
 
     /// Ask one real-time status byte (DLE EOT n) and check its pattern.

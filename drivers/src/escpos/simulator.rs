@@ -1,8 +1,12 @@
-//! A receipt printer simulator on the master side of a pseudo-terminal. It interprets the
-//! ESC/POS stream, answers DLE EOT at once (even mid-receipt), and keeps every receipt it
-//! printed, split at cuts.
+//! A receipt printer simulator on the master side of a pseudo-terminal or on a TCP port (a
+//! network printer's 9100). It interprets the ESC/POS stream, answers DLE EOT at once (even
+//! mid-receipt), keeps every receipt it printed, split at cuts, and can draw each one as a
+//! PNG into a folder.
 
 use std::io::{self, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -14,6 +18,7 @@ use super::interpreter::{StreamItem, StreamParser};
 use super::layout::{DOTS_PER_MM, measure_dots};
 use super::realtime_status::{STATUS_OK, StatusQuery};
 use super::render::{ReceiptRenderer, RenderError, RenderedReceipt};
+use super::tcp_host::{TcpEvent, TcpHost};
 use crate::sim_pty::PtyHost;
 
 /// Paper in the simulated printer.
@@ -76,6 +81,21 @@ struct PrinterState {
     qr_codes: Vec<String>,
     status_queries: usize,
     rejected_bytes: usize,
+    /// Where to draw each receipt as PNG, and the thread that does it.
+    png_out: Option<(PathBuf, Sender<RenderJob>)>,
+}
+
+struct RenderJob {
+    number: usize,
+    raw: Vec<u8>,
+    dir: PathBuf,
+}
+
+/// What the render thread did.
+#[derive(Debug, Default)]
+struct RenderLog {
+    written: Vec<PathBuf>,
+    errors: Vec<String>,
 }
 
 impl PrinterState {
@@ -93,6 +113,7 @@ impl PrinterState {
             qr_codes: Vec::new(),
             status_queries: 0,
             rejected_bytes: 0,
+            png_out: None,
         }
     }
 
@@ -163,6 +184,13 @@ impl PrinterState {
                     qr_codes: std::mem::take(&mut self.qr_codes),
                 };
                 self.lines.clear();
+                if let Some((dir, jobs)) = &self.png_out {
+                    let _ = jobs.send(RenderJob {
+                        number: self.receipts.len() + 1,
+                        raw: receipt.raw.clone(),
+                        dir: dir.clone(),
+                    });
+                }
                 self.receipts.push(receipt);
                 if let Some(left) = self.jam_after.as_mut() {
                     *left = left.saturating_sub(1);
@@ -178,35 +206,161 @@ impl PrinterState {
     }
 }
 
-/// Simulated 80 mm receipt printer on a pseudo-terminal.
+enum Host {
+    Pty(PtyHost),
+    Tcp(TcpHost),
+}
+
+/// Simulated 80 mm receipt printer on a pseudo-terminal or a TCP port.
 pub struct ReceiptPrinterSimulator {
-    host: PtyHost,
+    host: Host,
+    path: String,
     state: Arc<Mutex<PrinterState>>,
+    render_log: Arc<Mutex<RenderLog>>,
+}
+
+/// Parse `bytes`, update the printer and answer status requests on `out`.
+fn serve(
+    parser: &mut StreamParser,
+    state: &Mutex<PrinterState>,
+    bytes: &[u8],
+    out: &mut dyn Write,
+) {
+    for (item, raw) in parser.push(bytes) {
+        let reply = lock(state).handle(item, raw);
+        if let Some(byte) = reply {
+            let _ = out.write_all(&[byte]);
+            let _ = out.flush();
+        }
+    }
 }
 
 impl ReceiptPrinterSimulator {
-    /// Start a simulator with paper, cover closed.
+    /// Start a simulator on a pseudo-terminal, with paper, cover closed.
     pub fn spawn() -> io::Result<Self> {
         let state = Arc::new(Mutex::new(PrinterState::new()));
         let handler_state = Arc::clone(&state);
         let mut parser = StreamParser::new();
         let host = PtyHost::spawn(
             "receipt-printer-simulator",
-            move |bytes, master: &mut TTYPort| {
-                for (item, raw) in parser.push(bytes) {
-                    let reply = lock(&handler_state).handle(item, raw);
-                    if let Some(byte) = reply {
-                        let _ = master.write_all(&[byte]);
-                    }
-                }
-            },
+            move |bytes, master: &mut TTYPort| serve(&mut parser, &handler_state, bytes, master),
         )?;
-        Ok(ReceiptPrinterSimulator { host, state })
+        let path = host.path().to_owned();
+        Ok(Self::with_host(Host::Pty(host), path, state))
     }
 
-    /// Path of the pseudo-terminal for the driver to open.
+    /// Start a simulator listening on a TCP address (e.g. `127.0.0.1:0` for any free port,
+    /// `0.0.0.0:9100` like a network printer). One connection at a time, as printers do;
+    /// each connection starts a fresh byte stream. [`Self::path`] is then
+    /// `tcp://host:port`, which [`ReceiptPrinter::open_any`](super::ReceiptPrinter::open_any)
+    /// and [`ReceiptPrinter::connect_tcp`](super::ReceiptPrinter::connect_tcp) accept.
+    pub fn spawn_tcp(address: impl ToSocketAddrs) -> io::Result<Self> {
+        let state = Arc::new(Mutex::new(PrinterState::new()));
+        let handler_state = Arc::clone(&state);
+        let mut parser = StreamParser::new();
+        let host = TcpHost::spawn(
+            "receipt-printer-simulator-tcp",
+            address,
+            move |event, out: &mut dyn Write| match event {
+                TcpEvent::Connected => parser = StreamParser::new(),
+                TcpEvent::Data(bytes) => serve(&mut parser, &handler_state, bytes, out),
+            },
+        )?;
+        let path = format!("{}{}", super::transport::TCP_PREFIX, host.address());
+        Ok(Self::with_host(Host::Tcp(host), path, state))
+    }
+
+    fn with_host(host: Host, path: String, state: Arc<Mutex<PrinterState>>) -> Self {
+        ReceiptPrinterSimulator {
+            host,
+            path,
+            state,
+            render_log: Arc::new(Mutex::new(RenderLog::default())),
+        }
+    }
+
+    /// Path of the pseudo-terminal for the driver to open, or `tcp://host:port`.
     pub fn path(&self) -> &str {
-        self.host.path()
+        &self.path
+    }
+
+    /// The TCP address listened on (`None` on a pty).
+    pub fn tcp_address(&self) -> Option<SocketAddr> {
+        match &self.host {
+            Host::Tcp(host) => Some(host.address()),
+            Host::Pty(_) => None,
+        }
+    }
+
+    /// Draw every receipt printed from now on as `receipt-NNNN.png` (numbered from 1 in
+    /// printing order) into `dir`, created if missing. Drawing happens on a thread of its
+    /// own, so status replies are never delayed; see [`Self::wait_for_pngs`].
+    pub fn set_output_dir(&self, dir: impl Into<PathBuf>) -> io::Result<()> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        let mut state = lock(&self.state);
+        if let Some((current, _)) = state.png_out.as_mut() {
+            *current = dir;
+            return Ok(());
+        }
+        let (jobs, queue) = channel::<RenderJob>();
+        let log = Arc::clone(&self.render_log);
+        std::thread::Builder::new()
+            .name("receipt-png-writer".to_owned())
+            .spawn(move || {
+                let mut renderer = None;
+                for job in queue {
+                    let path = job.dir.join(format!("receipt-{:04}.png", job.number));
+                    let result = match &mut renderer {
+                        Some(r) => Ok(r),
+                        None => ReceiptRenderer::new().map(|r| renderer.insert(r)),
+                    }
+                    .and_then(|r| r.render(&job.raw).save_png(&path));
+                    let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                    match result {
+                        Ok(()) => log.written.push(path),
+                        Err(error) => {
+                            tracing::warn!(%error, "receipt PNG not written");
+                            log.errors.push(error.to_string());
+                        }
+                    }
+                }
+            })?;
+        state.png_out = Some((dir, jobs));
+        Ok(())
+    }
+
+    /// PNG files written so far, in printing order.
+    pub fn written_pngs(&self) -> Vec<PathBuf> {
+        self.render_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .written
+            .clone()
+    }
+
+    /// Why receipts could not be drawn (e.g. no CJK font), oldest first.
+    pub fn render_errors(&self) -> Vec<String> {
+        self.render_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .errors
+            .clone()
+    }
+
+    /// Wait until `count` PNGs were written (or failed) or `timeout` passed; returns the files.
+    pub fn wait_for_pngs(&self, count: usize, timeout: Duration) -> Vec<PathBuf> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let done = {
+                let log = self.render_log.lock().unwrap_or_else(|p| p.into_inner());
+                log.written.len() + log.errors.len() >= count
+            };
+            if done || Instant::now() >= deadline {
+                return self.written_pngs();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Every receipt printed so far, oldest first.
@@ -266,9 +420,13 @@ impl ReceiptPrinterSimulator {
         lock(&self.state).rejected_bytes
     }
 
-    /// Close the master side: the driver sees the printer disappear. Returns once closed.
+    /// Close the master side (or the TCP listener and connection): the driver sees the
+    /// printer disappear. Returns once closed.
     pub fn unplug(&mut self) {
-        self.host.close();
+        match &mut self.host {
+            Host::Pty(host) => host.close(),
+            Host::Tcp(host) => host.close(),
+        }
     }
 }
 
