@@ -10,6 +10,8 @@ packages=(
   fonts-noto-cjk               # Chinese text; the kiosk refuses to start without a CJK font
   fontconfig
   postgresql                   # the central service's storage tests run against PostgreSQL too
+  cups cups-client cups-filters cups-pdf ghostscript  # A4 printing: a private cupsd with a PDF queue in tests and the demo
+  poppler-utils                # reading printed PDFs back (pdftotext, pdfinfo, pdftoppm) in tests
 )
 
 missing=()
