@@ -4,10 +4,12 @@
 //! * [`traits`]: the `Device` trait and one trait per device class.
 //! * [`idcard`]: the ID card reader (GA/T 467 SAM frames) and its pty simulator.
 //! * [`qr`]: serial-mode QR scanners (GM65 style) and their pty simulator.
+//! * [`cardwriter`]: card dispensers / reader-writers (CRT-591, K720), card record, pty simulator.
 //! * [`escpos`]: the receipt printer (ESC/POS), receipt encoder and pty simulator.
 //!
 //! This crate talks to devices only: no UI, no store, no HTTP.
 
+pub mod cardwriter;
 pub mod escpos;
 pub mod idcard;
 pub mod qr;
@@ -23,3 +25,4 @@ pub use traits::{
     CameraDevice, CardWriterDevice, Device, DeviceError, DocumentPrinterDevice, IdCardReaderDevice,
     QrScannerDevice, ReceiptPrinterDevice,
 };
+pub use cardwriter::{CardWriter, CardWriterError, CardWriterModel, CardWriterSimulator};

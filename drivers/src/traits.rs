@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use crate::cardwriter::{
+    CardContent, CardDisposition, CardPosition, CardRecord, CardStep, CardWriterError,
+    CardWriterModel, CardWriterReport, IssuedCard, RecordKey, RewriteOutcome,
+};
 use crate::escpos::{EncodedReceipt, PrinterError};
 use crate::idcard::{CardIdentity, IdCardError, ResidentIdentity};
 use crate::status::{CardStock, DeviceClass, DeviceStatus, PaperLevel};
@@ -124,18 +128,123 @@ pub trait DocumentPrinterDevice: Device<Error = DeviceError> {
     fn job_state(&mut self, job_id: u32) -> Result<DocumentJobState, DeviceError>;
 }
 
-/// Card dispenser with encoder (issue and rewrite).
-pub trait CardWriterDevice: Device<Error = DeviceError> {
+/// Card dispenser with encoder (issue and rewrite), either model (CRT-591, K720).
+///
+/// The steps are separate so a flow can show progress between them; [`Self::issue_card`] and
+/// [`Self::rewrite_card`] run the whole sequences:
+///
+/// * issue: stack → encoder → write → read back and verify → gate;
+/// * rewrite: front slot → encoder → read → write → read back and verify → gate.
+///
+/// A card is never released after a failed write without saying so: `issue_card` captures
+/// the half-written blank to the bin, `rewrite_card` keeps the citizen's card inside, and
+/// both return [`CardWriterError::WriteFailed`] with the [`CardDisposition`]. After
+/// presenting, the caller polls [`Self::card_position`] ("card taken?": `AtGate` until the
+/// citizen takes it, then `None`) and calls [`Self::capture_card`] when its time runs out.
+pub trait CardWriterDevice: Device<Error = CardWriterError> {
+    /// Which model this is.
+    fn model(&self) -> CardWriterModel;
+    /// Stock, bin, card position and jam as the device reports them now.
+    fn report(&mut self) -> Result<CardWriterReport, CardWriterError>;
     /// Blank card stock.
-    fn card_stock(&mut self) -> Result<CardStock, DeviceError>;
-    /// Move a blank card from the stacker to the encoder position.
-    fn dispense_to_encoder(&mut self) -> Result<(), DeviceError>;
-    /// Write data to the card at the encoder position.
-    fn write_card(&mut self, data: &[u8]) -> Result<(), DeviceError>;
-    /// Present the card at the gate for the citizen to take.
-    fn eject_to_gate(&mut self) -> Result<(), DeviceError>;
-    /// Move the card into the retain bin.
-    fn retain_card(&mut self) -> Result<(), DeviceError>;
+    fn card_stock(&mut self) -> Result<CardStock, CardWriterError> {
+        Ok(self.report()?.stock())
+    }
+    /// Where the card is: at the gate (not taken yet), inside, or none (taken).
+    fn card_position(&mut self) -> Result<CardPosition, CardWriterError> {
+        Ok(self.report()?.card)
+    }
+    /// Move a blank card from the stack to the encoder ([`CardWriterError::StackEmpty`] when
+    /// there is none).
+    fn dispense_blank(&mut self) -> Result<(), CardWriterError>;
+    /// Open the front slot and wait up to `wait` for the citizen's card; `Ok(true)` with the
+    /// card at the encoder, `Ok(false)` when none came (the slot is closed again).
+    fn accept_card(&mut self, wait: Duration) -> Result<bool, CardWriterError>;
+    /// Read the card at the encoder and check its record with `key`.
+    fn read_card(&mut self, key: &RecordKey) -> Result<CardContent, CardWriterError>;
+    /// Write `record` (MAC made with `key`) on the card at the encoder.
+    fn write_card(&mut self, record: &CardRecord, key: &RecordKey) -> Result<(), CardWriterError>;
+    /// Read the card back and check it holds exactly `record` with a valid MAC.
+    fn verify_card(
+        &mut self,
+        record: &CardRecord,
+        key: &RecordKey,
+    ) -> Result<CardContent, CardWriterError>;
+    /// Move the card to the gate for the citizen to take.
+    fn present_card(&mut self) -> Result<(), CardWriterError>;
+    /// Move the card (inside or at the gate) into the error-card bin.
+    fn capture_card(&mut self) -> Result<(), CardWriterError>;
+
+    /// Issue mode: dispense a blank, write `record`, verify it, present it at the gate.
+    fn issue_card(
+        &mut self,
+        record: &CardRecord,
+        key: &RecordKey,
+        progress: &mut dyn FnMut(CardStep),
+    ) -> Result<IssuedCard, CardWriterError> {
+        progress(CardStep::Dispensing);
+        self.dispense_blank()?;
+        progress(CardStep::Writing);
+        let written = self.write_card(record, key).and_then(|()| {
+            progress(CardStep::Verifying);
+            self.verify_card(record, key)
+        });
+        let content = match written {
+            Ok(content) => content,
+            Err(cause) => {
+                let disposition = match self.capture_card() {
+                    Ok(()) => CardDisposition::Captured,
+                    Err(_) => CardDisposition::Unknown,
+                };
+                return Err(CardWriterError::WriteFailed {
+                    disposition,
+                    cause: Box::new(cause),
+                });
+            }
+        };
+        progress(CardStep::Presenting);
+        self.present_card()?;
+        Ok(IssuedCard {
+            uid: content.uid,
+            record: record.clone(),
+        })
+    }
+
+    /// Rewrite mode: take the citizen's card in (waiting up to `wait`), read it, ask `update`
+    /// for the new record (`None`: return the card unchanged), write, verify, present it.
+    fn rewrite_card(
+        &mut self,
+        wait: Duration,
+        key: &RecordKey,
+        update: &mut dyn FnMut(&CardContent) -> Option<CardRecord>,
+        progress: &mut dyn FnMut(CardStep),
+    ) -> Result<RewriteOutcome, CardWriterError> {
+        progress(CardStep::WaitingForCard);
+        if !self.accept_card(wait)? {
+            return Ok(RewriteOutcome::NoCardInserted);
+        }
+        progress(CardStep::Reading);
+        let before = self.read_card(key)?;
+        let Some(record) = update(&before) else {
+            progress(CardStep::Presenting);
+            self.present_card()?;
+            return Ok(RewriteOutcome::Declined { content: before });
+        };
+        progress(CardStep::Writing);
+        let written = self.write_card(&record, key).and_then(|()| {
+            progress(CardStep::Verifying);
+            self.verify_card(&record, key)
+        });
+        if let Err(cause) = written {
+            return Err(CardWriterError::WriteFailed {
+                disposition: CardDisposition::HeldInside,
+                cause: Box::new(cause),
+            });
+        }
+        progress(CardStep::Presenting);
+        self.present_card()?;
+        Ok(RewriteOutcome::Rewritten { before, record })
+    }
 }
 
 /// QR / barcode scanner.
