@@ -374,6 +374,33 @@ impl ReceiptBuilder {
         self
     }
 
+    /// Cut where the paper is now, without feeding (GS V 0 full / GS V 1 partial, function A).
+    pub fn cut_in_place(mut self, cut: Cut) -> Self {
+        let m = match cut {
+            Cut::Full => 0x00,
+            Cut::Partial => 0x01,
+        };
+        self.bytes.extend_from_slice(&[0x1D, 0x56, m]);
+        self
+    }
+
+    /// Feed `dots` to the cutter, then cut (GS V 65 n full / GS V 66 n partial, function B).
+    pub fn cut_after_feed(mut self, cut: Cut, dots: u8) -> Self {
+        let m = match cut {
+            Cut::Full => 0x41,
+            Cut::Partial => 0x42,
+        };
+        self.bytes.extend_from_slice(&[0x1D, 0x56, m, dots]);
+        self
+    }
+
+    /// Cash drawer pulse (ESC p m t1 t2): pin m (0 = pin 2, 1 = pin 5), on t1 × 2 ms, off
+    /// t2 × 2 ms.
+    pub fn drawer_pulse(mut self, pin: u8, on: u8, off: u8) -> Self {
+        self.bytes.extend_from_slice(&[0x1B, 0x70, pin, on, off]);
+        self
+    }
+
     /// Raw ESC/POS bytes.
     pub fn raw(mut self, bytes: &[u8]) -> Self {
         self.bytes.extend_from_slice(bytes);
