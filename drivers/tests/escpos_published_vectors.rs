@@ -288,7 +288,7 @@ fn simulator_sends_the_published_status_bytes() {
     let sim = ReceiptPrinterSimulator::spawn().expect("simulator");
     let mut printer =
         ReceiptPrinter::open(sim.path(), 115_200, Duration::from_secs(2)).expect("open");
-    let mut ask = |printer: &mut ReceiptPrinter| -> [u8; 4] {
+    let ask = |printer: &mut ReceiptPrinter| -> [u8; 4] {
         let mut out = [0; 4];
         for (slot, query) in out.iter_mut().zip(StatusQuery::ALL) {
             *slot = printer.query(query).expect("status byte");
