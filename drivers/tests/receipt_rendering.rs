@@ -356,3 +356,35 @@ fn a_stream_splits_into_receipts_at_cuts_with_a_cut_line() {
         "partial cut bridge"
     );
 }
+
+#[test]
+fn random_and_mutated_streams_render_without_panicking() {
+    // A fixed-seed generator: the same streams every run.
+    let mut seed = 0x5EED_E5C0_u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as u32
+    };
+    let base = example_receipt().into_bytes();
+    let mut renderer = renderer();
+    for round in 0..150 {
+        let stream: Vec<u8> = if round % 2 == 0 {
+            let n = next() as usize % 300;
+            (0..n).map(|_| next() as u8).collect()
+        } else {
+            let mut mutated = base.clone();
+            for _ in 0..1 + next() % 6 {
+                let at = next() as usize % mutated.len();
+                mutated[at] = next() as u8;
+            }
+            mutated
+        };
+        for image in renderer.render_stream(&stream) {
+            assert_eq!(image.width(), 576);
+            assert!(image.height() <= kiosk_drivers::escpos::render::MAX_RENDER_HEIGHT + 16);
+        }
+        let _ = kiosk_drivers::escpos::layout::measure_dots(&stream);
+    }
+}

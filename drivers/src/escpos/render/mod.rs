@@ -28,6 +28,8 @@ use super::layout::{CellKind, Mark, PAPER_WIDTH_DOTS, PaperModel, PlacedChar, Te
 const CUT_MARGIN: u32 = 16;
 /// Grey of the cut line: not ink, a mark for the viewer.
 const CUT_GREY: u8 = 0x90;
+/// Longest image drawn (2 m of paper); a stream feeding more is cut off there.
+pub const MAX_RENDER_HEIGHT: u32 = 16_000;
 
 /// Why a receipt could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -225,9 +227,12 @@ impl ReceiptRenderer {
     ) -> RenderedReceipt {
         let printed = u32::try_from(end.saturating_sub(start)).unwrap_or(u32::MAX / 2);
         let extra = if cuts.is_empty() { 0 } else { CUT_MARGIN };
-        let mut image = RenderedReceipt::blank(PAPER_WIDTH_DOTS, (printed + extra).max(1));
+        let height = (printed.min(MAX_RENDER_HEIGHT) + extra).max(1);
+        let mut image = RenderedReceipt::blank(PAPER_WIDTH_DOTS, height);
         for mark in marks {
             match mark {
+                Mark::Text(line) if line.top - start >= u64::from(MAX_RENDER_HEIGHT) => {}
+                Mark::Image { top, .. } if top - start >= u64::from(MAX_RENDER_HEIGHT) => {}
                 Mark::Text(line) => self.draw_line(&mut image, line, start),
                 Mark::Image {
                     top,
@@ -243,7 +248,7 @@ impl ReceiptRenderer {
             }
         }
         for &(y, partial) in cuts {
-            let y = (y - start) as u32 + CUT_MARGIN / 2 - 1;
+            let y = (y - start).min(u64::from(MAX_RENDER_HEIGHT)) as u32 + CUT_MARGIN / 2 - 1;
             draw_cut_line(&mut image, y, partial);
         }
         image
