@@ -62,8 +62,13 @@ pub fn find_cjk_font_file() -> Result<PathBuf, RenderError> {
             dirs
         }
     };
+    find_cjk_font_in(&dirs)
+}
+
+/// The best CJK font file in `dirs` (searched recursively), or why there is none.
+pub fn find_cjk_font_in(dirs: &[PathBuf]) -> Result<PathBuf, RenderError> {
     let mut found = Vec::new();
-    for dir in &dirs {
+    for dir in dirs {
         collect(dir, 0, &mut found);
     }
     found
@@ -277,5 +282,30 @@ mod tests {
         assert!(rank("/x/NotoSansCJK-Regular.ttc") < rank("/x/wqy-microhei.ttc"));
         assert_eq!(rank("/x/DejaVuSans.ttf"), None);
         assert_eq!(rank("/x/NotoSansCJK.txt"), None);
+    }
+
+    #[test]
+    fn a_missing_font_names_the_setup_script() {
+        let empty = std::env::temp_dir().join(format!("kiosk-no-fonts-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).expect("dir");
+        let error = find_cjk_font_in(std::slice::from_ref(&empty)).expect_err("no font there");
+        assert!(matches!(error, RenderError::NoFont(_)));
+        assert!(
+            error.to_string().contains("scripts/setup-system.sh"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&empty).expect("clean up");
+    }
+
+    #[test]
+    fn the_system_font_draws_chinese_cells() {
+        let font = system_font().expect("CJK font (run scripts/setup-system.sh)");
+        let cell = font.glyph_cell('回', CellKind::Chinese);
+        assert_eq!((cell.width(), cell.height()), (24, 24));
+        assert!(cell.black_count() > 60);
+        let latin = font.glyph_cell('M', CellKind::FontA);
+        assert_eq!((latin.width(), latin.height()), (12, 24));
+        assert!(latin.black_count() > 20);
+        assert_eq!(font.glyph_cell(' ', CellKind::FontA).black_count(), 0);
     }
 }
