@@ -80,19 +80,26 @@ impl<T: ApduTransport> PcscStorageEncoder<T> {
         PcscStorageEncoder { transport }
     }
 
-    fn run(&mut self, apdu: &[u8], what: &str) -> Result<Vec<u8>, CardWriterError> {
+    /// Send `apdu`; the data and the status word.
+    fn send(&mut self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, [u8; 2]), CardWriterError> {
         let mut reply = self.transport.transmit(apdu)?;
         if reply.len() < 2 {
             return Err(CardWriterError::Chip(format!("{what}: response without SW")));
         }
         let sw = reply.split_off(reply.len() - 2);
+        Ok((reply, [sw[0], sw[1]]))
+    }
+
+    /// Send `apdu`; anything but `90 00` is a chip error.
+    fn run(&mut self, apdu: &[u8], what: &str) -> Result<Vec<u8>, CardWriterError> {
+        let (data, sw) = self.send(apdu, what)?;
         if sw != SW_SUCCESS {
             return Err(CardWriterError::Chip(format!(
                 "{what}: SW {:02X} {:02X}",
                 sw[0], sw[1]
             )));
         }
-        Ok(reply)
+        Ok(data)
     }
 }
 
@@ -112,13 +119,14 @@ impl<T: ApduTransport> CardEncoder for PcscStorageEncoder<T> {
 
     fn authenticate(&mut self, sector: u8, key: &MifareKey) -> Result<(), CardWriterError> {
         self.run(&apdu::load_key(key), "load key")?;
-        match self.run(
+        let (_, sw) = self.send(
             &apdu::authenticate(absolute(sector, 0), key.key_type),
             "authenticate",
-        ) {
-            Ok(_) => Ok(()),
-            Err(CardWriterError::Chip(_)) => Err(CardWriterError::WrongKey { sector }),
-            Err(error) => Err(error),
+        )?;
+        if sw == SW_SUCCESS {
+            Ok(())
+        } else {
+            Err(CardWriterError::WrongKey { sector })
         }
     }
 
