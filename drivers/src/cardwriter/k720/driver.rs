@@ -12,7 +12,9 @@
 //!
 //! **[unverified]** Card entry from the front is `FC8`; the reference gives no command to
 //! close entry again (`FD0`/`FD1` have no published frames), so after an unanswered wait
-//! the unit stays ready to take a card in until the next movement or reset.
+//! the unit stays ready to take a card in until the next movement or reset. The driver
+//! remembers that, and the next [`CardUnit::accept_from_front`] takes a card that came in
+//! meanwhile as the inserted one.
 
 use std::time::{Duration, Instant};
 
@@ -102,6 +104,7 @@ pub struct K720 {
     settings: K720Settings,
     assembler: K720Assembler,
     encoder: Option<Box<dyn CardEncoder>>,
+    entry_armed: bool,
 }
 
 impl K720 {
@@ -118,6 +121,7 @@ impl K720 {
             settings,
             assembler: K720Assembler::new(settings.framing),
             encoder: None,
+            entry_armed: false,
         })
     }
 
@@ -255,8 +259,13 @@ impl K720 {
 
     /// Reset ("RS").
     pub fn reset_unit(&mut self) -> Result<K720Status, CardWriterError> {
-        self.simple("RS", "reset")?;
-        self.wait_idle("reset")
+        self.entry_armed = false;
+        let sent = self.simple("RS", "reset");
+        let status = self.wait_idle("reset")?;
+        if status.jam() {
+            return Err(CardWriterError::Jam);
+        }
+        sent.map(|()| status)
     }
 
     /// Switch the buzzer on ("BE") or off ("BD").
@@ -281,6 +290,7 @@ impl K720 {
     /// from the status the unit reports afterwards.
     pub fn run_move(&mut self, movement: K720Move) -> Result<K720Status, CardWriterError> {
         let command = movement.command();
+        self.entry_armed = movement == K720Move::FromFront;
         let reply = self.exchange(command, true)?;
         let refused = reply.as_deref().is_some_and(|t| t.first() == Some(&b'N'));
         let status = self.wait_idle(command)?;
@@ -401,14 +411,22 @@ impl CardUnit for K720 {
     }
 
     fn accept_from_front(&mut self, wait: Duration) -> Result<bool, CardWriterError> {
-        if self.advanced_status()?.card() != CardPosition::None {
+        let before = self.advanced_status()?;
+        if self.entry_armed && before.card() == CardPosition::Inside && !before.busy() {
+            // Came in through the entry left open by the last (unanswered) wait.
+            self.entry_armed = false;
+            return Ok(true);
+        }
+        if before.card() != CardPosition::None {
             return Err(CardWriterError::ChannelOccupied("before taking a card in"));
         }
         self.exchange(K720Move::FromFront.command(), true)?;
+        self.entry_armed = true;
         let deadline = Instant::now() + wait;
         loop {
             let status = self.advanced_status()?;
             if status.card() == CardPosition::Inside && !status.busy() {
+                self.entry_armed = false;
                 return Ok(true);
             }
             if Instant::now() >= deadline {
