@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_drivers::cardwriter::crt591::{ChipVoltage, Crt591, Crt591Position, Crt591Timeouts, InitMode, MifareOp};
+use kiosk_drivers::cardwriter::crt591::{
+    ChipVoltage, Crt591, Crt591Position, Crt591Timeouts, InitMode, MifareOp,
+};
 use kiosk_drivers::cardwriter::k720::{K720, K720Move, K720Settings};
 use kiosk_drivers::cardwriter::sim::SIM_AID;
 use kiosk_drivers::cardwriter::{
@@ -86,7 +88,11 @@ fn initialise_and_status(model: CardWriterModel) {
     let sim = sim(model, 8);
     let mut writer = open(&sim);
     let version = writer.initialise().expect("initialise");
-    assert!(version.contains(if model == CardWriterModel::Crt591 { "CRT-591" } else { "K720" }));
+    assert!(version.contains(if model == CardWriterModel::Crt591 {
+        "CRT-591"
+    } else {
+        "K720"
+    }));
     let report = writer.report().expect("report");
     assert_eq!(report.model, model);
     assert_eq!(report.card, CardPosition::None);
@@ -102,7 +108,10 @@ fn initialise_and_status(model: CardWriterModel) {
             media: MediaState::Absent
         }
     );
-    assert_eq!(writer.self_test().expect("self test").state, DeviceState::Online);
+    assert_eq!(
+        writer.self_test().expect("self test").state,
+        DeviceState::Online
+    );
     // Few cards: low, still usable.
     sim.set_stack(2);
     assert_eq!(writer.card_stock().expect("stock"), CardStock::Low);
@@ -114,7 +123,9 @@ fn issue_verifies_and_presents(model: CardWriterModel) {
     let mut writer = open(&sim);
     let mut steps = Vec::new();
     let issued = writer
-        .issue_card(&record((2026, 12, 31)), &key(), &mut |step| steps.push(step))
+        .issue_card(&record((2026, 12, 31)), &key(), &mut |step| {
+            steps.push(step)
+        })
         .expect("issued");
     assert_eq!(
         steps,
@@ -126,14 +137,20 @@ fn issue_verifies_and_presents(model: CardWriterModel) {
         ]
     );
     assert_eq!(sim.stack_count(), 7);
-    assert_eq!(writer.card_position().expect("position"), CardPosition::AtGate);
+    assert_eq!(
+        writer.card_position().expect("position"),
+        CardPosition::AtGate
+    );
     let at_gate = sim.card_at_gate().expect("card at gate");
     assert_eq!(at_gate.uid_hex(), issued.uid);
     assert_eq!(stored_record(&at_gate), Ok(record((2026, 12, 31))));
     // "Card taken?" polling.
     let taken = sim.take_card().expect("taken");
     assert_eq!(taken.uid_hex(), issued.uid);
-    assert_eq!(writer.card_position().expect("position"), CardPosition::None);
+    assert_eq!(
+        writer.card_position().expect("position"),
+        CardPosition::None
+    );
     assert!(sim.bin_cards().is_empty());
 }
 
@@ -147,9 +164,15 @@ fn card_not_taken_is_captured(model: CardWriterModel) {
         .expect("issued");
     // The citizen walks away: still at the gate well after the auto-take delay.
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(writer.card_position().expect("position"), CardPosition::AtGate);
+    assert_eq!(
+        writer.card_position().expect("position"),
+        CardPosition::AtGate
+    );
     writer.capture_card().expect("captured");
-    assert_eq!(writer.card_position().expect("position"), CardPosition::None);
+    assert_eq!(
+        writer.card_position().expect("position"),
+        CardPosition::None
+    );
     assert_eq!(sim.bin_cards().len(), 1);
     assert!(sim.taken_cards().is_empty());
     // The next card is taken by itself.
@@ -288,7 +311,10 @@ fn rewrite_updates_the_citizens_card(model: CardWriterModel) {
         ]
     );
     match outcome {
-        RewriteOutcome::Rewritten { before, record: new } => {
+        RewriteOutcome::Rewritten {
+            before,
+            record: new,
+        } => {
             assert_eq!(before.uid, card.uid_hex());
             assert_eq!(before.record, Ok(record((2026, 12, 31))));
             assert_eq!(new, record((2027, 12, 31)));
@@ -316,7 +342,8 @@ fn rewrite_without_card_and_declined(model: CardWriterModel) {
     // A card MAC'd with another key: reported, the caller declines, it comes back unchanged.
     let other_key = RecordKey::from_bytes(&[0x11; 32]).expect("key");
     let bytes = record((2026, 12, 31)).encode(&other_key).expect("encode");
-    let foreign = SimCard::blank([0x12, 0x34, 0x56, 0x78]).with_record_area(&CardLayout::default(), &bytes);
+    let foreign =
+        SimCard::blank([0x12, 0x34, 0x56, 0x78]).with_record_area(&CardLayout::default(), &bytes);
     sim.insert_card(foreign.clone());
     let outcome = writer
         .rewrite_card(
@@ -344,10 +371,12 @@ fn rewrite_failure_holds_the_card(model: CardWriterModel) {
         .rewrite_card(
             Duration::from_secs(5),
             &key(),
-            &mut |content| content.record.clone().ok().map(|r| CardRecord {
-                valid_until: RecordDate::new(2028, 1, 1).expect("date"),
-                ..r
-            }),
+            &mut |content| {
+                content.record.clone().ok().map(|r| CardRecord {
+                    valid_until: RecordDate::new(2028, 1, 1).expect("date"),
+                    ..r
+                })
+            },
             &mut no_progress(),
         )
         .expect_err("write failed");
@@ -361,7 +390,10 @@ fn rewrite_failure_holds_the_card(model: CardWriterModel) {
         ),
         "{error:?}"
     );
-    assert_eq!(writer.card_position().expect("position"), CardPosition::Inside);
+    assert_eq!(
+        writer.card_position().expect("position"),
+        CardPosition::Inside
+    );
     assert!(sim.card_at_gate().is_none());
     // The flow decides: here it captures.
     writer.capture_card().expect("captured");
@@ -388,7 +420,11 @@ fn jam(model: CardWriterModel) {
             ..
         }
     ));
-    assert_eq!(writer.initialise(), Err(CardWriterError::Jam), "still jammed");
+    assert_eq!(
+        writer.initialise(),
+        Err(CardWriterError::Jam),
+        "still jammed"
+    );
     sim.clear_jam();
     writer.initialise().expect("initialised");
     assert!(!writer.report().expect("report").jammed);
@@ -400,7 +436,10 @@ fn garbled_reply_then_next_command_works(model: CardWriterModel) {
     let mut writer = open(&sim);
     sim.inject(CardWriterFault::GarbledReply);
     let error = writer.report().expect_err("garbled");
-    assert!(matches!(error, CardWriterError::BadReply { .. }), "{error:?}");
+    assert!(
+        matches!(error, CardWriterError::BadReply { .. }),
+        "{error:?}"
+    );
     assert_eq!(writer.status().state, DeviceState::Online);
     assert_eq!(writer.report().expect("report").card, CardPosition::None);
 }
@@ -414,12 +453,18 @@ fn nak_and_silence(model: CardWriterModel) {
     assert_eq!(sim.commands_received().len(), before + 1, "executed once");
     sim.inject(CardWriterFault::Nak(5));
     let error = writer.report().expect_err("NAK every time");
-    assert!(matches!(error, CardWriterError::Nak { attempts: 3, .. }), "{error:?}");
+    assert!(
+        matches!(error, CardWriterError::Nak { attempts: 3, .. }),
+        "{error:?}"
+    );
     // Two NAKs left over from the five: the next command is sent three times and gets through.
     writer.report().expect("third send accepted");
     sim.inject(CardWriterFault::Silence);
     let error = writer.report().expect_err("no reply");
-    assert!(matches!(error, CardWriterError::Timeout { .. }), "{error:?}");
+    assert!(
+        matches!(error, CardWriterError::Timeout { .. }),
+        "{error:?}"
+    );
     writer.report().expect("answers again");
 }
 
@@ -450,16 +495,28 @@ fn chip_apdu_pass_through(model: CardWriterModel) {
     select.extend_from_slice(&SIM_AID);
     assert_eq!(writer.chip_apdu(&select).expect("select"), vec![0x90, 0x00]);
     assert_eq!(
-        writer.chip_apdu(&[0x00, 0xD6, 0x00, 0x10, 3, 1, 2, 3]).expect("update"),
+        writer
+            .chip_apdu(&[0x00, 0xD6, 0x00, 0x10, 3, 1, 2, 3])
+            .expect("update"),
         vec![0x90, 0x00]
     );
     assert_eq!(
-        writer.chip_apdu(&[0x00, 0xB0, 0x00, 0x10, 3]).expect("read"),
+        writer
+            .chip_apdu(&[0x00, 0xB0, 0x00, 0x10, 3])
+            .expect("read"),
         vec![1, 2, 3, 0x90, 0x00]
     );
-    assert_eq!(writer.chip_apdu(&[0x00, 0x84, 0x00, 0x00, 8]).expect("other"), vec![0x6D, 0x00]);
+    assert_eq!(
+        writer
+            .chip_apdu(&[0x00, 0x84, 0x00, 0x00, 8])
+            .expect("other"),
+        vec![0x6D, 0x00]
+    );
     sim.inject(CardWriterFault::ChipError);
-    assert!(matches!(writer.chip_apdu(&select), Err(CardWriterError::Chip(_))));
+    assert!(matches!(
+        writer.chip_apdu(&select),
+        Err(CardWriterError::Chip(_))
+    ));
     writer.chip_power_off().expect("off");
     writer.capture_card().expect("captured");
 }
@@ -534,7 +591,10 @@ fn crt591_every_command() {
         ),
         "{error:?}"
     );
-    assert_eq!(unit.initialise_with(InitMode::KeepCard).expect("init"), "CRT-591-M001");
+    assert_eq!(
+        unit.initialise_with(InitMode::KeepCard).expect("init"),
+        "CRT-591-M001"
+    );
     assert_eq!(unit.firmware_version().expect("fw"), "CRT-591-M001");
     assert_eq!(unit.serial_number().expect("serial"), "SIM591000001");
     assert_eq!(unit.sensors().expect("sensors"), [false; 8]);
@@ -596,9 +656,11 @@ fn crt591_every_command() {
     unit.set_entry(false).expect("entry off");
     // Initialise variants: card to the gate, card captured.
     unit.move_to(Crt591Position::Rf).expect("RF");
-    unit.initialise_with(InitMode::CardToGate).expect("init to gate");
+    unit.initialise_with(InitMode::CardToGate)
+        .expect("init to gate");
     assert_eq!(sim.card_position(), CardPosition::AtGate);
-    unit.initialise_with(InitMode::CaptureCard).expect("init capture");
+    unit.initialise_with(InitMode::CaptureCard)
+        .expect("init capture");
     assert_eq!(sim.card_position(), CardPosition::None);
     assert_eq!(sim.bin_cards().len(), 2);
     assert_eq!(unit.bin_counter().expect("counter"), 2);
@@ -618,7 +680,11 @@ fn crt591_front_entry_times_out_and_closes() {
     let sim = sim(CardWriterModel::Crt591, 8);
     let mut unit = Crt591::open(sim.path(), 9600, crt591_timeouts()).expect("open");
     unit.initialise_with(InitMode::KeepCard).expect("init");
-    assert!(!unit.accept_from_front(Duration::from_millis(300)).expect("no card"));
+    assert!(
+        !unit
+            .accept_from_front(Duration::from_millis(300))
+            .expect("no card")
+    );
     // Entry is closed again: a card offered now stays outside.
     sim.insert_card(SimCard::blank([9, 9, 9, 9]));
     assert!(sim.card_waiting_at_front());
@@ -630,36 +696,54 @@ fn k720_every_command() {
     let sim = sim(CardWriterModel::K720, 8);
     let mut unit = K720::open(sim.path(), 9600, settings().k720).expect("open");
     assert_eq!(unit.firmware_version().expect("GV"), "TTCE_K720_V2.00");
-    assert_eq!(unit.advanced_status().expect("AP").text(), b"SF0000".to_vec());
+    assert_eq!(
+        unit.advanced_status().expect("AP").text(),
+        b"SF0000".to_vec()
+    );
     assert_eq!(unit.basic_status().expect("RF").len(), 3);
     unit.set_buzzer(true).expect("BE");
     unit.set_buzzer(false).expect("BD");
     unit.reset_unit().expect("RS");
     let status = unit.run_move(K720Move::ToReadPosition).expect("FC7");
     assert_eq!(status.text(), b"SF0003".to_vec());
-    assert!(matches!(unit.encoder(), Err(CardWriterError::NoEncoder("K720"))));
+    assert!(matches!(
+        unit.encoder(),
+        Err(CardWriterError::NoEncoder("K720"))
+    ));
     unit.run_move(K720Move::BackToBox).expect("DB");
     assert_eq!(sim.stack_count(), 8);
     let status = unit.run_move(K720Move::Dispense).expect("DC");
     assert_eq!(status.card(), CardPosition::AtGate);
     unit.run_move(K720Move::ToSensor2).expect("FC6");
     unit.run_move(K720Move::ToGateHeld).expect("FC4");
-    unit.run_move(K720Move::ToTakePosition).expect("FC0 drops the card");
+    unit.run_move(K720Move::ToTakePosition)
+        .expect("FC0 drops the card");
     assert_eq!(sim.taken_cards().len(), 1);
-    unit.run_move(K720Move::ToTakePosition).expect("FC0 from the stack");
+    unit.run_move(K720Move::ToTakePosition)
+        .expect("FC0 from the stack");
     unit.run_move(K720Move::Capture).expect("CP");
     assert_eq!(sim.bin_cards().len(), 1);
     sim.insert_card(SimCard::blank([1, 2, 3, 4]));
     unit.run_move(K720Move::FromFront).expect("FC8");
-    assert_eq!(unit.advanced_status().expect("AP").card(), CardPosition::Inside);
+    assert_eq!(
+        unit.advanced_status().expect("AP").card(),
+        CardPosition::Inside
+    );
     unit.run_move(K720Move::Capture).expect("CP");
     // Refusals become typed errors from the status bits.
     sim.set_stack(0);
-    assert_eq!(unit.run_move(K720Move::ToReadPosition).map(drop), Err(CardWriterError::StackEmpty));
-    let error = unit.run_move(K720Move::Capture).expect_err("nothing to capture");
+    assert_eq!(
+        unit.run_move(K720Move::ToReadPosition).map(drop),
+        Err(CardWriterError::StackEmpty)
+    );
+    let error = unit
+        .run_move(K720Move::Capture)
+        .expect_err("nothing to capture");
     assert!(matches!(error, CardWriterError::K720 { .. }), "{error:?}");
     let seen = sim.commands_received();
-    for expected in ["GV", "AP", "RF", "BE", "BD", "RS", "FC7", "DB", "DC", "FC6", "FC4", "FC0", "CP", "FC8"] {
+    for expected in [
+        "GV", "AP", "RF", "BE", "BD", "RS", "FC7", "DB", "DC", "FC6", "FC4", "FC0", "CP", "FC8",
+    ] {
         assert!(seen.iter().any(|c| c == expected), "{expected} never sent");
     }
 }
@@ -667,7 +751,8 @@ fn k720_every_command() {
 #[test]
 fn k720_without_encoder_refuses_card_io() {
     let sim = sim(CardWriterModel::K720, 8);
-    let mut writer = CardWriter::open(CardWriterModel::K720, sim.path(), &settings()).expect("open");
+    let mut writer =
+        CardWriter::open(CardWriterModel::K720, sim.path(), &settings()).expect("open");
     let error = writer
         .issue_card(&record((2026, 12, 31)), &key(), &mut no_progress())
         .expect_err("no encoder");

@@ -96,7 +96,9 @@ pub trait CardEncoder: Send {
 /// Refuse block ranges that leave the sector or touch its trailer (keys and access bits are
 /// never written by the kiosk).
 pub fn check_data_blocks(sector: u8, block: u8, count: usize) -> Result<(), CardWriterError> {
-    if sector >= SECTORS || count == 0 || usize::from(block) + count > usize::from(BLOCKS_PER_SECTOR - 1)
+    if sector >= SECTORS
+        || count == 0
+        || usize::from(block) + count > usize::from(BLOCKS_PER_SECTOR - 1)
     {
         return Err(CardWriterError::Unsupported(format!(
             "blocks {block}..{} of sector {sector} are not data blocks",

@@ -57,7 +57,11 @@ impl CardLayout {
     }
 
     /// Write `bytes` (zero-padded to the capacity) sector by sector.
-    pub fn write(&self, encoder: &mut dyn CardEncoder, bytes: &[u8]) -> Result<(), CardWriterError> {
+    pub fn write(
+        &self,
+        encoder: &mut dyn CardEncoder,
+        bytes: &[u8],
+    ) -> Result<(), CardWriterError> {
         self.validate()?;
         if bytes.len() > self.capacity() {
             return Err(CardWriterError::Unsupported(format!(

@@ -46,7 +46,12 @@ impl std::str::FromStr for CardWriterModel {
     type Err = UnknownModel;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "crt591" | "crt591m001" => Ok(CardWriterModel::Crt591),
             "k720" | "k750" | "ttcek720" => Ok(CardWriterModel::K720),
             _ => Err(UnknownModel(s.to_owned())),

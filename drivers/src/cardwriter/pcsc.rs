@@ -84,7 +84,9 @@ impl<T: ApduTransport> PcscStorageEncoder<T> {
     fn send(&mut self, apdu: &[u8], what: &str) -> Result<(Vec<u8>, [u8; 2]), CardWriterError> {
         let mut reply = self.transport.transmit(apdu)?;
         if reply.len() < 2 {
-            return Err(CardWriterError::Chip(format!("{what}: response without SW")));
+            return Err(CardWriterError::Chip(format!(
+                "{what}: response without SW"
+            )));
         }
         let sw = reply.split_off(reply.len() - 2);
         Ok((reply, [sw[0], sw[1]]))
@@ -148,7 +150,7 @@ impl<T: ApduTransport> CardEncoder for PcscStorageEncoder<T> {
     }
 
     fn write_blocks(&mut self, sector: u8, block: u8, data: &[u8]) -> Result<(), CardWriterError> {
-        if data.is_empty() || data.len() % BLOCK_LEN != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(BLOCK_LEN) {
             return Err(CardWriterError::Unsupported(format!(
                 "writing {} bytes (whole blocks only)",
                 data.len()
@@ -157,7 +159,10 @@ impl<T: ApduTransport> CardEncoder for PcscStorageEncoder<T> {
         for (i, chunk) in data.chunks(BLOCK_LEN).enumerate() {
             let mut bytes = [0u8; 16];
             bytes.copy_from_slice(chunk);
-            self.run(&apdu::write(absolute(sector, block + i as u8), &bytes), "write block")?;
+            self.run(
+                &apdu::write(absolute(sector, block + i as u8), &bytes),
+                "write block",
+            )?;
         }
         Ok(())
     }
@@ -194,7 +199,9 @@ mod tests {
         assert_eq!(apdu::get_uid(), vec![0xFF, 0xCA, 0x00, 0x00, 0x00]);
         assert_eq!(
             apdu::load_key(&MifareKey::TRANSPORT),
-            vec![0xFF, 0x82, 0x00, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+            vec![
+                0xFF, 0x82, 0x00, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+            ]
         );
         assert_eq!(
             apdu::authenticate(4, KeyType::A),

@@ -78,7 +78,8 @@ pub struct RecordDate {
 impl RecordDate {
     /// The date, if it exists.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -86,8 +87,11 @@ impl RecordDate {
             2 => 28,
             _ => return None,
         };
-        ((2000..=2999).contains(&year) && (1..=days).contains(&day))
-            .then_some(RecordDate { year, month, day })
+        ((2000..=2999).contains(&year) && (1..=days).contains(&day)).then_some(RecordDate {
+            year,
+            month,
+            day,
+        })
     }
 
     /// From the number YYYYMMDD.
@@ -168,7 +172,7 @@ impl RecordKey {
             .flat_map(|line| line.bytes())
             .filter(|b| !b.is_ascii_whitespace())
             .collect();
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(RecordError::Key("odd number of hex digits".to_owned()));
         }
         let mut bytes = Vec::with_capacity(digits.len() / 2);
@@ -277,7 +281,9 @@ impl CardRecord {
         if rest.len() < len + MAC_LEN {
             return Err(RecordError::Truncated);
         }
-        let mut reader = Reader { bytes: &rest[..len] };
+        let mut reader = Reader {
+            bytes: &rest[..len],
+        };
         let item_id = reader.text("item_id")?;
         let holder_ref = reader.text("holder_ref")?;
         let valid_from = reader.date("valid_from")?;
@@ -450,7 +456,12 @@ mod tests {
         assert_eq!(format!("{:?}", key()), "RecordKey(32 bytes)");
         assert!(RecordDate::new(2025, 2, 29).is_none());
         assert!(RecordDate::new(2024, 2, 29).is_some());
-        assert_eq!(RecordDate::from_number(20_250_101).map(|d| d.to_string()).as_deref(), Some("2025-01-01"));
+        assert_eq!(
+            RecordDate::from_number(20_250_101)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2025-01-01")
+        );
     }
 
     #[test]
@@ -458,8 +469,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kiosk-record-key-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("card.key");
-        std::fs::write(&path, "00112233445566778899aabbccddeeff 00112233445566778899AABBCCDDEEFF\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "00112233445566778899aabbccddeeff 00112233445566778899AABBCCDDEEFF\n",
+        )
+        .expect("write");
         assert_eq!(RecordKey::load(&path), Ok(key()));
         let _ = std::fs::remove_dir_all(&dir);
     }

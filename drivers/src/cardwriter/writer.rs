@@ -60,7 +60,9 @@ impl CardWriter {
         settings: &CardWriterSettings,
     ) -> Result<Self, CardWriterError> {
         let unit: Box<dyn CardUnit> = match model {
-            CardWriterModel::Crt591 => Box::new(Crt591::open(path, settings.baud, settings.crt591)?),
+            CardWriterModel::Crt591 => {
+                Box::new(Crt591::open(path, settings.baud, settings.crt591)?)
+            }
             CardWriterModel::K720 => Box::new(K720::open(path, settings.baud, settings.k720)?),
         };
         Self::from_unit(unit, settings)
@@ -278,4 +280,3 @@ impl CardWriterDevice for CardWriter {
         result
     }
 }
-

@@ -201,7 +201,10 @@ mod tests {
         );
         assert!(Crt591ErrorCode::TransmissionError.is_chip_error());
         assert!(!Crt591ErrorCode::CardJam.is_chip_error());
-        assert_eq!(Crt591ErrorCode::BinFull.to_string(), "A1 (error-card bin full)");
+        assert_eq!(
+            Crt591ErrorCode::BinFull.to_string(),
+            "A1 (error-card bin full)"
+        );
     }
 
     #[test]

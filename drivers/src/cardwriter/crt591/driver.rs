@@ -97,7 +97,14 @@ impl Crt591 {
         timeouts: Crt591Timeouts,
     ) -> Result<Self, CardWriterError> {
         let link = SerialLink::open(path, baud).map_err(|e| link_error(e, "open"))?;
-        tracing::info!(device = "card_writer", model = "crt591", path, baud, addr, "opened");
+        tracing::info!(
+            device = "card_writer",
+            model = "crt591",
+            path,
+            baud,
+            addr,
+            "opened"
+        );
         Ok(Crt591 {
             link,
             addr,
@@ -149,7 +156,12 @@ impl Crt591 {
                     break;
                 }
                 NAK => {
-                    tracing::debug!(device = "card_writer", command = command.name, attempt, "NAK");
+                    tracing::debug!(
+                        device = "card_writer",
+                        command = command.name,
+                        attempt,
+                        "NAK"
+                    );
                 }
                 other => {
                     let _ = self.link.drain_input();
@@ -183,10 +195,7 @@ impl Crt591 {
             let (cm, pm) = reply.command();
             return Err(CardWriterError::UnexpectedReply {
                 command: command.name.to_owned(),
-                reason: format!(
-                    "reply from address {:#04x} to {cm:02X} {pm:02X}",
-                    raw.addr
-                ),
+                reason: format!("reply from address {:#04x} to {cm:02X} {pm:02X}", raw.addr),
             });
         }
         Ok(reply)
@@ -620,7 +629,7 @@ impl CardEncoder for Crt591 {
     }
 
     fn write_blocks(&mut self, sector: u8, block: u8, data: &[u8]) -> Result<(), CardWriterError> {
-        if data.is_empty() || data.len() % BLOCK_LEN != 0 || data.len() > 255 {
+        if data.is_empty() || !data.len().is_multiple_of(BLOCK_LEN) || data.len() > 255 {
             return Err(CardWriterError::Unsupported(format!(
                 "writing {} bytes (whole blocks only)",
                 data.len()

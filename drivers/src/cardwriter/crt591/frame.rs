@@ -92,7 +92,9 @@ impl CommandFrame {
     /// Parse a command TEXT (what the simulator receives).
     pub fn from_text(text: &[u8]) -> Option<Self> {
         match text {
-            [HEADER_COMMAND, cm, pm, data @ ..] => Some(CommandFrame::with_data(*cm, *pm, data.to_vec())),
+            [HEADER_COMMAND, cm, pm, data @ ..] => {
+                Some(CommandFrame::with_data(*cm, *pm, data.to_vec()))
+            }
             _ => None,
         }
     }
@@ -150,14 +152,19 @@ impl ReplyFrame {
                 status: [*s0, *s1, *s2],
                 data: data.to_vec(),
             }),
-            [HEADER_NEGATIVE | HEADER_NEGATIVE_ALT, cm, pm, e1, e0, data @ ..] => {
-                Ok(ReplyFrame::Negative {
-                    cm: *cm,
-                    pm: *pm,
-                    code: Crt591ErrorCode::from_bytes([*e1, *e0]),
-                    data: data.to_vec(),
-                })
-            }
+            [
+                HEADER_NEGATIVE | HEADER_NEGATIVE_ALT,
+                cm,
+                pm,
+                e1,
+                e0,
+                data @ ..,
+            ] => Ok(ReplyFrame::Negative {
+                cm: *cm,
+                pm: *pm,
+                code: Crt591ErrorCode::from_bytes([*e1, *e0]),
+                data: data.to_vec(),
+            }),
             [header, ..] => Err(FrameError::BadHeader(*header)),
             [] => Err(FrameError::BadLength(0)),
         }
@@ -405,13 +412,11 @@ mod tests {
         let status = ReplyFrame::decode(&assembler.next_frame().expect("frame").expect("ok").text)
             .expect("reply");
         let decoded = status.status().expect("status bytes");
-        assert_eq!(
-            decoded.card,
-            crate::cardwriter::report::CardPosition::None
-        );
+        assert_eq!(decoded.card, crate::cardwriter::report::CardPosition::None);
         assert_eq!(decoded.stack, crate::cardwriter::report::StackLevel::Low);
-        let negative = ReplyFrame::decode(&assembler.next_frame().expect("frame").expect("ok").text)
-            .expect("reply");
+        let negative =
+            ReplyFrame::decode(&assembler.next_frame().expect("frame").expect("ok").text)
+                .expect("reply");
         assert_eq!(
             negative,
             ReplyFrame::Negative {
@@ -482,7 +487,10 @@ mod tests {
         assembler.push(&[STX, 0x00, 0xFF, 0xFF]);
         assembler.push(&CommandFrame::new(0x31, 0x30).encode(0));
         let raw = assembler.next_frame().expect("frame").expect("valid");
-        assert_eq!(CommandFrame::from_text(&raw.text), Some(CommandFrame::new(0x31, 0x30)));
+        assert_eq!(
+            CommandFrame::from_text(&raw.text),
+            Some(CommandFrame::new(0x31, 0x30))
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::frame::{ACK, ENQ, K720Address, K720Assembler, K720Framing, K720Item, NAK, control, encode};
+use super::frame::{
+    ACK, ENQ, K720Address, K720Assembler, K720Framing, K720Item, NAK, control, encode,
+};
 use super::status::K720Status;
 use crate::cardwriter::crt591::driver::link_error;
 use crate::cardwriter::encoder::CardEncoder;
@@ -151,7 +153,9 @@ impl K720 {
     ) -> Result<Option<Vec<u8>>, CardWriterError> {
         let framing = self.settings.framing;
         let frame = encode(framing, self.address, command.as_bytes());
-        self.link.drain_input().map_err(|e| link_error(e, command))?;
+        self.link
+            .drain_input()
+            .map_err(|e| link_error(e, command))?;
         self.assembler.clear();
         let mut acked = false;
         for attempt in 1..=MAX_SENDS {
@@ -218,8 +222,8 @@ impl K720 {
             match self.link.read_some(&mut buf, deadline) {
                 Ok(n) => self.assembler.push(&buf[..n]),
                 Err(LinkError::Timeout) => {
-                    let garbage = self.assembler.skipped() > skipped_before
-                        || self.assembler.pending() > 0;
+                    let garbage =
+                        self.assembler.skipped() > skipped_before || self.assembler.pending() > 0;
                     self.assembler.clear();
                     return Err(if garbage {
                         CardWriterError::BadReply {
@@ -270,18 +274,22 @@ impl K720 {
 
     /// Switch the buzzer on ("BE") or off ("BD").
     pub fn set_buzzer(&mut self, on: bool) -> Result<(), CardWriterError> {
-        let (command, name) = if on { ("BE", "enable buzzer") } else { ("BD", "disable buzzer") };
+        let (command, name) = if on {
+            ("BE", "enable buzzer")
+        } else {
+            ("BD", "disable buzzer")
+        };
         self.simple(command, name)
     }
 
     fn simple(&mut self, command: &str, name: &str) -> Result<(), CardWriterError> {
-        if let Some(text) = self.exchange(command, true)? {
-            if text.first() == Some(&b'N') {
-                return Err(CardWriterError::K720 {
-                    command: name.to_owned(),
-                    detail: refusal_detail(&text),
-                });
-            }
+        if let Some(text) = self.exchange(command, true)?
+            && text.first() == Some(&b'N')
+        {
+            return Err(CardWriterError::K720 {
+                command: name.to_owned(),
+                detail: refusal_detail(&text),
+            });
         }
         Ok(())
     }
@@ -482,6 +490,10 @@ mod tests {
             Some(CardWriterError::K720 { .. })
         ));
         assert_eq!(failure(K720Move::ToReadPosition, &status(b"SF0003")), None);
-        assert_eq!(failure(K720Move::ToReadPosition, &status(b"SF0013")), None, "low is fine");
+        assert_eq!(
+            failure(K720Move::ToReadPosition, &status(b"SF0013")),
+            None,
+            "low is fine"
+        );
     }
 }

@@ -145,7 +145,11 @@ impl K720Assembler {
     }
 
     fn address_len(&self) -> usize {
-        if self.framing == K720Framing::Bare { 0 } else { 2 }
+        if self.framing == K720Framing::Bare {
+            0
+        } else {
+            2
+        }
     }
 
     /// The next item, `None` when more bytes are needed.
@@ -261,8 +265,14 @@ mod tests {
     /// The captured exchange: AP, ACK, ENQ, and the two "SF" replies.
     #[test]
     fn captured_exchange_matches() {
-        assert_eq!(control(K720Framing::WithLength, addr(0), ACK), hex("06 30 30"));
-        assert_eq!(control(K720Framing::WithLength, addr(0), ENQ), hex("05 30 30"));
+        assert_eq!(
+            control(K720Framing::WithLength, addr(0), ACK),
+            hex("06 30 30")
+        );
+        assert_eq!(
+            control(K720Framing::WithLength, addr(0), ENQ),
+            hex("05 30 30")
+        );
         assert_eq!(
             encode(K720Framing::WithLength, addr(0), b"SF0000"),
             hex("02 30 30 00 06 53 46 30 30 30 30 03 12")
@@ -302,10 +312,22 @@ mod tests {
             encode(K720Framing::NoLength, addr(15), b"AP"),
             hex("02 31 35 41 50 03 14")
         );
-        assert_eq!(control(K720Framing::NoLength, addr(15), ENQ), hex("05 31 35"));
-        assert_eq!(encode(K720Framing::Bare, addr(0), b"AP"), hex("02 41 50 03 10"));
-        assert_eq!(encode(K720Framing::Bare, addr(0), b"RF"), hex("02 52 46 03 15"));
-        assert_eq!(encode(K720Framing::Bare, addr(0), b"DC"), hex("02 44 43 03 06"));
+        assert_eq!(
+            control(K720Framing::NoLength, addr(15), ENQ),
+            hex("05 31 35")
+        );
+        assert_eq!(
+            encode(K720Framing::Bare, addr(0), b"AP"),
+            hex("02 41 50 03 10")
+        );
+        assert_eq!(
+            encode(K720Framing::Bare, addr(0), b"RF"),
+            hex("02 52 46 03 15")
+        );
+        assert_eq!(
+            encode(K720Framing::Bare, addr(0), b"DC"),
+            hex("02 44 43 03 06")
+        );
         assert_eq!(control(K720Framing::Bare, addr(0), ENQ), hex("05"));
         let mut assembler = K720Assembler::new(K720Framing::NoLength);
         assembler.push(&hex("02 31 35 46 43 34 03 34"));

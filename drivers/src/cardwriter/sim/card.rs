@@ -90,7 +90,9 @@ impl SimCard {
         let mut area = Vec::with_capacity(layout.capacity());
         for &sector in &layout.sectors {
             for block in 0..BLOCKS_PER_SECTOR - 1 {
-                area.extend_from_slice(&self.blocks[usize::from(sector * BLOCKS_PER_SECTOR + block)]);
+                area.extend_from_slice(
+                    &self.blocks[usize::from(sector * BLOCKS_PER_SECTOR + block)],
+                );
             }
         }
         area
@@ -233,7 +235,10 @@ mod tests {
         let mut select = vec![0x00, 0xA4, 0x04, 0x00, 6];
         select.extend_from_slice(&SIM_AID);
         assert_eq!(card.chip_apdu(&select), vec![0x90, 0x00]);
-        assert_eq!(card.chip_apdu(&[0x00, 0xD6, 0, 2, 2, 0xAB, 0xCD]), vec![0x90, 0x00]);
+        assert_eq!(
+            card.chip_apdu(&[0x00, 0xD6, 0, 2, 2, 0xAB, 0xCD]),
+            vec![0x90, 0x00]
+        );
         assert_eq!(
             card.chip_apdu(&[0x00, 0xB0, 0, 1, 3]),
             vec![0x00, 0xAB, 0xCD, 0x90, 0x00]

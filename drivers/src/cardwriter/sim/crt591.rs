@@ -114,7 +114,7 @@ fn reply_to(state: &mut DispenserState, command: &CommandFrame) -> ReplyFrame {
             let mut result = state.initialise().map_err(move_code);
             if result.is_ok() && state.channel.is_some() {
                 if c == cmd::INIT_TO_GATE {
-                    result = state.to_gate().map_err(move_code);
+                    result = state.move_to_gate().map_err(move_code);
                 } else if c == cmd::INIT_CAPTURE {
                     result = state.capture().map_err(move_code);
                 }
@@ -128,10 +128,10 @@ fn reply_to(state: &mut DispenserState, command: &CommandFrame) -> ReplyFrame {
             Some((_, Place::Inside)) => b"00111000".to_vec(),
         }),
         Some(cmd::MOVE_HOLD | cmd::MOVE_IC | cmd::MOVE_RF) => {
-            state.to_encoder().map(|()| vec![]).map_err(move_code)
+            state.move_to_encoder().map(|()| vec![]).map_err(move_code)
         }
         Some(cmd::CAPTURE) => state.capture().map(|()| vec![]).map_err(move_code),
-        Some(cmd::EJECT) => state.to_gate().map(|()| vec![]).map_err(move_code),
+        Some(cmd::EJECT) => state.move_to_gate().map(|()| vec![]).map_err(move_code),
         Some(cmd::ENTRY_ENABLE) => {
             state.entry = Some(Place::Gate);
             state.tick();
@@ -170,7 +170,9 @@ fn reply_to(state: &mut DispenserState, command: &CommandFrame) -> ReplyFrame {
             if !(4..=261).contains(&command.data.len()) {
                 Err(Code::ParameterError)
             } else {
-                state.chip_apdu(&command.data).map_err(|e| io_code(e, false))
+                state
+                    .chip_apdu(&command.data)
+                    .map_err(|e| io_code(e, false))
             }
         }
         Some(cmd::RF_ACTIVATE) => state

@@ -130,7 +130,10 @@ fn execute(state: &mut DispenserState, command: &str) -> Vec<u8> {
         }
         reply
     };
-    let is_motion = matches!(command, "DC" | "FC7" | "FC6" | "FC4" | "FC0" | "FC8" | "CP" | "DB");
+    let is_motion = matches!(
+        command,
+        "DC" | "FC7" | "FC6" | "FC4" | "FC0" | "FC8" | "CP" | "DB"
+    );
     if is_motion {
         state.flags = MoveFlags::default();
     }
@@ -149,18 +152,18 @@ fn execute(state: &mut DispenserState, command: &str) -> Vec<u8> {
             movement(state, result, false)
         }
         "DC" => {
-            let result = state.to_encoder().and_then(|()| state.to_gate());
+            let result = state.move_to_encoder().and_then(|()| state.move_to_gate());
             movement(state, result, false)
         }
         "FC7" | "FC6" => {
-            let result = state.to_encoder();
+            let result = state.move_to_encoder();
             movement(state, result, false)
         }
         "FC4" => {
             let result = if state.channel.is_none() {
-                state.to_encoder().and_then(|()| state.to_gate())
+                state.move_to_encoder().and_then(|()| state.move_to_gate())
             } else {
-                state.to_gate()
+                state.move_to_gate()
             };
             movement(state, result, false)
         }
@@ -170,8 +173,8 @@ fn execute(state: &mut DispenserState, command: &str) -> Vec<u8> {
                     state.take_card();
                     Ok(())
                 }
-                Some(_) => state.to_gate(),
-                None => state.to_encoder().and_then(|()| state.to_gate()),
+                Some(_) => state.move_to_gate(),
+                None => state.move_to_encoder().and_then(|()| state.move_to_gate()),
             };
             movement(state, result, false)
         }

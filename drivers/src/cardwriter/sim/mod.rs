@@ -99,7 +99,10 @@ impl CardWriterSimulator {
     }
 
     /// Open the matching driver on this simulator (with the K720's encoder attached).
-    pub fn open_writer(&self, settings: &CardWriterSettings) -> Result<CardWriter, CardWriterError> {
+    pub fn open_writer(
+        &self,
+        settings: &CardWriterSettings,
+    ) -> Result<CardWriter, CardWriterError> {
         match self.encoder() {
             None => CardWriter::open(self.model, self.path(), settings),
             Some(encoder) => CardWriter::open_k720(self.path(), settings, encoder),

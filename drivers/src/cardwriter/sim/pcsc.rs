@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::state::{DispenserState, IoError};
 use super::lock;
+use super::state::{DispenserState, IoError};
 use crate::cardwriter::encoder::{BLOCKS_PER_SECTOR, KeyType, MifareKey};
 use crate::cardwriter::error::CardWriterError;
 use crate::cardwriter::pcsc::ApduTransport;
@@ -58,11 +58,26 @@ impl ApduTransport for SimulatedPcscReader {
                 self.key = Some(bytes);
                 Ok(ok.to_vec())
             }
-            [0xFF, 0x86, 0x00, 0x00, 0x05, 0x01, 0x00, block, kind @ (0x60 | 0x61), 0x00] => {
+            [
+                0xFF,
+                0x86,
+                0x00,
+                0x00,
+                0x05,
+                0x01,
+                0x00,
+                block,
+                kind @ (0x60 | 0x61),
+                0x00,
+            ] => {
                 let Some(bytes) = self.key else {
                     return Ok(vec![0x69, 0x86]);
                 };
-                let key_type = if *kind == 0x60 { KeyType::A } else { KeyType::B };
+                let key_type = if *kind == 0x60 {
+                    KeyType::A
+                } else {
+                    KeyType::B
+                };
                 let opens = state
                     .mifare_auth(block / BLOCKS_PER_SECTOR, &MifareKey::new(key_type, bytes))
                     .map_err(io_error)?;
@@ -81,7 +96,11 @@ impl ApduTransport for SimulatedPcscReader {
                 let written = state
                     .mifare_write(block / BLOCKS_PER_SECTOR, block % BLOCKS_PER_SECTOR, data)
                     .map_err(io_error)?;
-                Ok(if written { ok.to_vec() } else { vec![0x65, 0x81] })
+                Ok(if written {
+                    ok.to_vec()
+                } else {
+                    vec![0x65, 0x81]
+                })
             }
             [0xFF, ..] => Ok(vec![0x6A, 0x81]),
             _ => state.chip_apdu(apdu).map_err(io_error),

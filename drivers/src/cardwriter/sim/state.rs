@@ -150,7 +150,10 @@ impl DispenserState {
     }
 
     /// Use up the first queued fault `wanted` accepts.
-    pub fn take_fault(&mut self, wanted: impl Fn(&CardWriterFault) -> bool) -> Option<CardWriterFault> {
+    pub fn take_fault(
+        &mut self,
+        wanted: impl Fn(&CardWriterFault) -> bool,
+    ) -> Option<CardWriterFault> {
         let index = self.faults.iter().position(wanted)?;
         self.faults.remove(index)
     }
@@ -184,20 +187,20 @@ impl DispenserState {
     /// Time passing: the citizen takes a presented card (auto-take), a card waiting at the
     /// front comes in when entry is open.
     pub fn tick(&mut self) {
-        if let (Some(after), Some(at)) = (self.config.auto_take_after, self.presented_at) {
-            if !self.keep_at_gate && at.elapsed() >= after {
-                self.take_card();
-            }
+        if let (Some(after), Some(at)) = (self.config.auto_take_after, self.presented_at)
+            && !self.keep_at_gate
+            && at.elapsed() >= after
+        {
+            self.take_card();
         }
-        if let Some(place) = self.entry {
-            if self.channel.is_none() {
-                if let Some(card) = self.front.take() {
-                    self.channel = Some((card, place));
-                    self.reset_session();
-                    if place == Place::Inside {
-                        self.entry = None;
-                    }
-                }
+        if let Some(place) = self.entry
+            && self.channel.is_none()
+            && let Some(card) = self.front.take()
+        {
+            self.channel = Some((card, place));
+            self.reset_session();
+            if place == Place::Inside {
+                self.entry = None;
             }
         }
     }
@@ -248,7 +251,7 @@ impl DispenserState {
     }
 
     /// Bring the card in the channel, or a new blank from the stack, to the encoder.
-    pub fn to_encoder(&mut self) -> Result<(), MoveError> {
+    pub fn move_to_encoder(&mut self) -> Result<(), MoveError> {
         self.check_motion()?;
         self.presented_at = None;
         if let Some((_, place)) = self.channel.as_mut() {
@@ -266,14 +269,15 @@ impl DispenserState {
             .take_fault(|f| *f == CardWriterFault::ForeignKeyedCard)
             .is_some()
         {
-            card = card.keyed(&MifareKey::new(
-                crate::cardwriter::encoder::KeyType::A,
-                [0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5],
-            ))
-            .keyed(&MifareKey::new(
-                crate::cardwriter::encoder::KeyType::B,
-                [0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5],
-            ));
+            card = card
+                .keyed(&MifareKey::new(
+                    crate::cardwriter::encoder::KeyType::A,
+                    [0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5],
+                ))
+                .keyed(&MifareKey::new(
+                    crate::cardwriter::encoder::KeyType::B,
+                    [0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5],
+                ));
         }
         self.channel = Some((card, Place::Inside));
         self.reset_session();
@@ -281,7 +285,7 @@ impl DispenserState {
     }
 
     /// Move the card in the channel to the gate.
-    pub fn to_gate(&mut self) -> Result<(), MoveError> {
+    pub fn move_to_gate(&mut self) -> Result<(), MoveError> {
         if self.channel.is_none() {
             return Err(MoveError::NoCard);
         }
@@ -372,7 +376,12 @@ impl DispenserState {
     }
 
     /// Read data blocks of the authenticated sector; `Ok(None)` when not allowed.
-    pub fn mifare_read(&mut self, sector: u8, block: u8, count: usize) -> Result<Option<Vec<u8>>, IoError> {
+    pub fn mifare_read(
+        &mut self,
+        sector: u8,
+        block: u8,
+        count: usize,
+    ) -> Result<Option<Vec<u8>>, IoError> {
         self.card_inside()?;
         if !self.rf_active {
             return Err(IoError::NotActive);
@@ -400,18 +409,17 @@ impl DispenserState {
         self.chip_fault()?;
         let count = data.len() / BLOCK_LEN;
         if self.authenticated != Some(sector)
-            || data.len() % BLOCK_LEN != 0
+            || !data.len().is_multiple_of(BLOCK_LEN)
             || count == 0
             || usize::from(block) + count > 3
         {
             return Ok(false);
         }
-        if self.write_budget.is_none() {
-            if let Some(CardWriterFault::WriteFailsAfter(n)) =
+        if self.write_budget.is_none()
+            && let Some(CardWriterFault::WriteFailsAfter(n)) =
                 self.take_fault(|f| matches!(f, CardWriterFault::WriteFailsAfter(_)))
-            {
-                self.write_budget = Some(n);
-            }
+        {
+            self.write_budget = Some(n);
         }
         let first = usize::from(sector * BLOCKS_PER_SECTOR + block);
         for (i, chunk) in data.chunks(BLOCK_LEN).enumerate() {
