@@ -5,11 +5,13 @@
 //! * [`idcard`]: the ID card reader (GA/T 467 SAM frames) and its pty simulator.
 //! * [`qr`]: serial-mode QR scanners (GM65 style) and their pty simulator.
 //! * [`cardwriter`]: card dispensers / reader-writers (CRT-591, K720), card record, pty simulator.
+//! * [`document_printer`]: the A4 printer over IPP to CUPS, and a private CUPS for tests.
 //! * [`escpos`]: the receipt printer (ESC/POS), receipt encoder and pty simulator.
 //!
 //! This crate talks to devices only: no UI, no store, no HTTP.
 
 pub mod cardwriter;
+pub mod document_printer;
 pub mod escpos;
 pub mod idcard;
 pub mod qr;
@@ -18,6 +20,7 @@ mod sim_pty;
 pub mod status;
 pub mod traits;
 
+pub use cardwriter::{CardWriter, CardWriterError, CardWriterModel, CardWriterSimulator};
 pub use status::{
     CardStock, DeviceClass, DeviceState, DeviceStatus, MediaState, PaperLevel, StatusDetail,
 };
@@ -25,4 +28,3 @@ pub use traits::{
     CameraDevice, CardWriterDevice, Device, DeviceError, DocumentPrinterDevice, IdCardReaderDevice,
     QrScannerDevice, ReceiptPrinterDevice,
 };
-pub use cardwriter::{CardWriter, CardWriterError, CardWriterModel, CardWriterSimulator};

@@ -16,12 +16,12 @@ mod search;
 mod templates;
 
 pub use availability::{ItemAvailability, UnavailableReason};
+pub use model::DocumentLayout;
 pub use model::{
     CardMode, CardStep, CardType, Channels, Choice, ConsentStep, DeliveryOption, DeliveryStep,
     Department, DocumentStep, FieldType, FormField, FormStep, Guide, Hours, Item, NoticeStep,
     ReceiptStep, Step, StepKind,
 };
-pub use model::DocumentLayout;
 pub use templates::{
     DocumentRow, DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address,
 };

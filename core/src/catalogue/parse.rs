@@ -1,10 +1,10 @@
 //! Catalogue TOML → checked [`Catalogue`]. Every error names the item code and the field.
 
+use super::model::DocumentLayout;
 use super::model::{
     CardStep, CardType, Channels, ConsentStep, DeliveryStep, Department, DocumentStep, FieldType,
     FormStep, Guide, Hours, Item, NoticeStep, ReceiptStep, Step, StepKind, parse_hhmm,
 };
-use super::model::DocumentLayout;
 use super::templates::{DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address};
 use super::{CATALOGUE_FORMAT, Catalogue, CatalogueError};
 use crate::text::LocalizedText;
@@ -217,17 +217,19 @@ fn resolve_printouts(
                 }
             },
             Step::PrintDocument(doc) => {
-                let Some(template) = templates.iter().find(|t| t.id == doc.template)
-                else {
-                    let known: Vec<&str> =
-                        templates.iter().map(|t| t.id.as_str()).collect();
+                let Some(template) = templates.iter().find(|t| t.id == doc.template) else {
+                    let known: Vec<&str> = templates.iter().map(|t| t.id.as_str()).collect();
                     return Err(item_error(
                         &code,
                         &format!("steps[{i}].template"),
                         &format!(
                             "unknown document template `{}` (templates: {})",
                             doc.template,
-                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
                         ),
                     ));
                 };

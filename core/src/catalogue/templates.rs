@@ -137,7 +137,9 @@ impl ReceiptQrPurpose {
 
 /// Checks an address a QR code will carry: `https://` and no spaces.
 pub fn is_web_address(url: &str) -> bool {
-    url.starts_with("https://") && url.len() > "https://".len() && !url.contains(char::is_whitespace)
+    url.starts_with("https://")
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -394,16 +394,22 @@ fn document_step_gets_its_resolved_template() {
 
 #[test]
 fn document_template_mistakes_are_named() {
-    let unknown = error_of(&with_document("", "field.phone").replace(
-        "template = \"cert\"",
-        "template = \"certificat\"",
-    ));
+    let unknown = error_of(
+        &with_document("", "field.phone")
+            .replace("template = \"cert\"", "template = \"certificat\""),
+    );
     assert!(unknown.contains("steps[3].template"), "{unknown}");
-    assert!(unknown.contains("unknown document template `certificat`"), "{unknown}");
+    assert!(
+        unknown.contains("unknown document template `certificat`"),
+        "{unknown}"
+    );
     assert!(unknown.contains("cert"), "{unknown}");
 
     let source = error_of(&with_document("", "applicant.address"));
-    assert!(source.contains("document_templates[0].rows[0].source"), "{source}");
+    assert!(
+        source.contains("document_templates[0].rows[0].source"),
+        "{source}"
+    );
     assert!(source.contains("field.<key>"), "{source}");
 
     let field = error_of(&with_document("", "field.bank_card"));

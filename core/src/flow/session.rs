@@ -748,14 +748,11 @@ impl Session {
         const DAY_MS: i64 = 86_400_000;
         let offset = self.ctx.utc_offset_minutes;
         let issued = CivilTime::at(self.wall_ms(now), offset);
-        let valid_until = layout
-            .template
-            .validity_days
-            .map(|days| {
-                // The day of issue counts as the first valid day.
-                let last = self.wall_ms(now) + (i64::from(days.max(1)) - 1) * DAY_MS;
-                CivilTime::at(last, offset).iso_date()
-            });
+        let valid_until = layout.template.validity_days.map(|days| {
+            // The day of issue counts as the first valid day.
+            let last = self.wall_ms(now) + (i64::from(days.max(1)) - 1) * DAY_MS;
+            CivilTime::at(last, offset).iso_date()
+        });
         let answers = self.answer_lines(true);
         let answer = |key: &str| -> Option<LocalizedText> {
             let field = self.all_form_fields().find(|f| f.key == key)?;

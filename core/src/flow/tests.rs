@@ -704,7 +704,11 @@ fn document_and_card_steps_emit_their_effects() {
     assert_eq!(values[3], doc.valid_until.as_deref().unwrap());
     assert_eq!(values[4], "正常缴存");
     assert!(doc.verify.url.ends_with(&doc.transaction_id));
-    assert!(doc.verify.url.starts_with("https://zwfw.example.gov.cn/verify?code="));
+    assert!(
+        doc.verify
+            .url
+            .starts_with("https://zwfw.example.gov.cn/verify?code=")
+    );
     let fx = run.send(FlowEvent::StepCompleted);
     assert!(has(&fx, |e| matches!(
         e,
