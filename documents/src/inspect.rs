@@ -1,6 +1,11 @@
 //! Reads a PDF back the way a person checking it would: its text (`pdftotext -layout`), its
 //! page count (`pdfinfo`), and the QR codes on its pages (rendered by `pdftoppm`, decoded with
 //! `rqrr`). Needs Debian's `poppler-utils` (scripts/setup-system.sh installs it).
+//!
+//! A PDF that went through CUPS and cups-pdf (PDF → PostScript → Ghostscript → PDF) keeps its
+//! looks but not its text layer: CJK glyphs come back as Type 3 fonts without Unicode mapping.
+//! [`ocr_pdf`] reads such a PDF the way a person does, with Tesseract (`tesseract-ocr`,
+//! `tesseract-ocr-chi-sim`).
 
 use std::path::Path;
 use std::process::Command;
@@ -55,6 +60,51 @@ pub fn read_pdf(path: &Path) -> Result<PdfReading, String> {
         pages,
         qr_codes,
     })
+}
+
+/// The text of every page, read by OCR (Simplified Chinese and English) twice: at 300 dpi for
+/// body text and at 150 dpi, where large spaced-out titles are read reliably.
+pub fn ocr_pdf(path: &Path) -> Result<String, String> {
+    let mut text = ocr_pdf_at(path, 300)?;
+    text.push('\n');
+    text.push_str(&ocr_pdf_at(path, 150)?);
+    Ok(text)
+}
+
+fn ocr_pdf_at(path: &Path, dpi: u32) -> Result<String, String> {
+    let dir =
+        std::env::temp_dir().join(format!("kiosk-pdf-ocr-{}-{}", std::process::id(), unique()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = (|| {
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                &dpi.to_string(),
+                "-gray",
+                "-png",
+                &arg(path),
+                &arg(&dir.join("page")),
+            ],
+        )?;
+        let mut pages: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        pages.sort();
+        let mut text = String::new();
+        for page in pages {
+            text.push_str(
+                &run("tesseract", &[&arg(&page), "-", "-l", "chi_sim+eng"]).map_err(|e| {
+                    format!("{e} (install tesseract-ocr and tesseract-ocr-chi-sim)")
+                })?,
+            );
+        }
+        Ok(text)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Reads PDF bytes (written to a temporary file first).
