@@ -134,7 +134,7 @@ pub fn decode_qr_png(path: &Path) -> Result<Vec<String>, String> {
             _ => ((u32::from(buf[at]) + u32::from(buf[at + 1]) + u32::from(buf[at + 2])) / 3) as u8,
         }
     };
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma(x, y));
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, luma);
     Ok(image
         .detect_grids()
         .into_iter()
