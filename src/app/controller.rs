@@ -8,18 +8,18 @@ use super::action::UiAction;
 use super::clock::{AppClock, wall_clock_unix_ms};
 use super::fault_watch::{FaultWatch, fault_code};
 use super::health::KioskHealth;
-use crate::devices::{DeviceEvent, DeviceManager};
+use crate::devices::{DeviceEvent, DeviceManager, PrintPurpose};
 use crate::receipt::encode_receipt;
 use crate::ui::model::{HomeDepartment, HomeTile, HomeView, ScreenModel};
 use diagnostics::StaffDesk;
 use kiosk_core::catalogue::{Catalogue, FieldType, Item};
 use kiosk_core::config::KioskConfig;
-use kiosk_core::device::DevicePresence;
+use kiosk_core::device::{DeviceClass, DevicePresence};
 use kiosk_core::flow::{Effect, FlowEvent, Phase, Session, SessionContext};
 use kiosk_core::text::{Language, LocalizedText};
 use kiosk_protocol::wire::Consumable;
 use kiosk_protocol::wire::EventKind;
-use kiosk_services::store::KioskStore;
+use kiosk_services::store::{KioskStore, PrintoutKind};
 use kiosk_services::sync::{KioskSnapshot, UploaderStatus};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -252,6 +252,7 @@ impl KioskController {
                         self.dispatch(flow_event, now);
                     }
                 }
+                DeviceEvent::DocumentPrinted(outcome) => self.diag_document_printed(outcome),
                 DeviceEvent::StatusChanged { class, usable } => {
                     let flow_event = if usable {
                         FlowEvent::DeviceRecovered { class }
@@ -494,8 +495,23 @@ impl KioskController {
                 );
             }
             Effect::PrintReceipt(content) => {
+                self.save_printout(&content.transaction_id, PrintoutKind::Receipt, &content);
                 let bytes = encode_receipt(&content, self.language);
                 self.devices.print_receipt(bytes);
+            }
+            Effect::PrintDocument(content) => {
+                self.save_printout(&content.transaction_id, PrintoutKind::Document, &content);
+                if !self
+                    .devices
+                    .present()
+                    .contains(&DeviceClass::DocumentPrinter)
+                {
+                    return Some(FlowEvent::StepFailed {
+                        reason: "this kiosk has no A4 printer".into(),
+                    });
+                }
+                self.devices
+                    .print_document(content, self.language, PrintPurpose::Session);
             }
             Effect::RecordRating(rating) => {
                 self.enqueue(EventKind::Rating, serde_json::to_value(&rating).ok());
@@ -527,7 +543,7 @@ impl KioskController {
                 // The camera arrives with the face-check work; without a camera the catalogue
                 // marks face-check items unavailable, so no session reaches this step.
             }
-            Effect::PrintDocument(_) | Effect::OperateCard { .. } => {
+            Effect::OperateCard { .. } => {
                 return Some(FlowEvent::StepFailed {
                     reason: "device driver not installed on this kiosk".into(),
                 });
@@ -545,6 +561,25 @@ impl KioskController {
             }
         }
         None
+    }
+
+    /// Keeps what is printed for a transaction so staff can reprint it (masked content only).
+    fn save_printout<T: serde::Serialize>(
+        &self,
+        transaction_id: &str,
+        kind: PrintoutKind,
+        content: &T,
+    ) {
+        let saved = serde_json::to_value(content)
+            .map_err(|e| e.to_string())
+            .and_then(|json| {
+                self.store
+                    .save_printout(transaction_id, kind, self.language.code(), &json)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "printout not kept for reprinting");
+        }
     }
 
     fn enqueue(&self, kind: EventKind, payload: Option<serde_json::Value>) {

@@ -4,7 +4,8 @@
 use super::clock::AppClock;
 use super::controller::KioskController;
 use crate::devices::{
-    CardReaderSettings, DeviceManager, DeviceSettings, PrinterSettings, QrScannerSettings,
+    CardReaderSettings, DeviceManager, DeviceSettings, DocumentPrinterSettings, PrinterSettings,
+    QrScannerSettings,
 };
 use anyhow::Context;
 use kiosk_core::catalogue::Catalogue;
@@ -24,6 +25,8 @@ use std::time::Duration;
 pub struct ResolvedPorts {
     pub id_card_reader: Option<(String, u32)>,
     pub receipt_printer: Option<(String, u32)>,
+    /// The A4 queue's IPP address.
+    pub document_printer: Option<String>,
     pub qr_scanner: Option<(String, u32)>,
 }
 
@@ -65,6 +68,11 @@ impl KioskRuntime {
                 port,
                 baud,
                 status_interval: Duration::from_secs(2),
+            }),
+            document_printer: ports.document_printer.map(|uri| DocumentPrinterSettings {
+                uri,
+                status_interval: Duration::from_secs(3),
+                job_timeout: Duration::from_secs(u64::from(config.timeouts.processing_s)),
             }),
             qr_scanner: ports
                 .qr_scanner

@@ -6,6 +6,7 @@ use crate::app::ResolvedPorts;
 use anyhow::Context;
 use kiosk_central::{CentralConfig, CentralThread, KioskCredential};
 use kiosk_core::config::{DevicePort, DeviceSection, KioskConfig};
+use kiosk_drivers::document_printer::PrivateCups;
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
 use kiosk_drivers::qr::QrScannerSimulator;
@@ -19,6 +20,8 @@ pub struct DemoRig {
     pub central: CentralThread,
     pub card_reader: Option<IdCardSimulator>,
     pub printer: Option<ReceiptPrinterSimulator>,
+    /// The A4 printer: a private CUPS with a cups-pdf queue (certificates arrive as PDF files).
+    pub document_printer: Option<PrivateCups>,
     pub qr_scanner: Option<QrScannerSimulator>,
     pub test_card: TestCard,
     pub config: KioskConfig,
@@ -94,6 +97,26 @@ impl DemoRig {
             };
             ports.receipt_printer = Some((path, baud(section, 38_400)));
         }
+        let mut document_printer = None;
+        if let Some(section) = &config.devices.document_printer {
+            match section.port_kind() {
+                DevicePort::Simulator => match PrivateCups::start() {
+                    Ok(cups) => {
+                        tracing::info!(
+                            queue = %cups.uri(),
+                            output = %cups.output_dir().display(),
+                            "A4 printer: private CUPS queue (certificates arrive as PDF)"
+                        );
+                        ports.document_printer = Some(cups.uri());
+                        document_printer = Some(cups);
+                    }
+                    // Without CUPS the kiosk runs on without an A4 printer: its items show as
+                    // unavailable, as on a kiosk whose printer is missing.
+                    Err(e) => tracing::warn!(error = %e, "A4 printer simulator not started"),
+                },
+                _ => ports.document_printer = Some(section.port.clone()),
+            }
+        }
         let mut qr_scanner = None;
         if let Some(section) = &config.devices.qr_scanner {
             let path = match section.port_kind() {
@@ -112,6 +135,7 @@ impl DemoRig {
             central,
             card_reader,
             printer,
+            document_printer,
             qr_scanner,
             test_card,
             config,

@@ -3,11 +3,13 @@
 //! disappear and keeps the latest status of each for availability and the heartbeat.
 
 mod card_reader_worker;
+mod document_printer_worker;
 mod qr_scanner_worker;
 mod receipt_printer_worker;
 
 use kiosk_core::device::{DeviceClass, DevicePresence};
-use kiosk_core::flow::FlowEvent;
+use kiosk_core::flow::{DocumentContent, FlowEvent};
+use kiosk_core::text::Language;
 use kiosk_drivers::status::{DeviceState, DeviceStatus, PaperLevel, StatusDetail};
 use kiosk_protocol::wire::DeviceReport;
 use std::collections::BTreeMap;
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use card_reader_worker::CardReaderSettings;
+pub use document_printer_worker::{DocumentPrinterSettings, PrintPurpose};
 pub use qr_scanner_worker::QrScannerSettings;
 pub use receipt_printer_worker::PrinterSettings;
 
@@ -26,6 +29,8 @@ pub enum DeviceEvent {
     Flow(FlowEvent),
     /// A device became usable or unusable.
     StatusChanged { class: DeviceClass, usable: bool },
+    /// A document printed for staff (reprint, test page): done, or why not.
+    DocumentPrinted(Result<(), String>),
 }
 
 /// Latest status per device class, shared by the workers and the manager.
@@ -71,6 +76,7 @@ impl StatusBoard {
 pub struct DeviceSettings {
     pub card_reader: Option<CardReaderSettings>,
     pub receipt_printer: Option<PrinterSettings>,
+    pub document_printer: Option<DocumentPrinterSettings>,
     pub qr_scanner: Option<QrScannerSettings>,
 }
 
@@ -80,6 +86,7 @@ pub struct DeviceManager {
     present: Vec<DeviceClass>,
     card_reader: Option<card_reader_worker::Handle>,
     printer: Option<receipt_printer_worker::Handle>,
+    document_printer: Option<document_printer_worker::Handle>,
     qr_scanner: Option<qr_scanner_worker::Handle>,
 }
 
@@ -98,6 +105,10 @@ impl DeviceManager {
             present.push(DeviceClass::ReceiptPrinter);
             receipt_printer_worker::spawn(s, board.clone(), tx.clone())
         });
+        let document_printer = settings.document_printer.map(|s| {
+            present.push(DeviceClass::DocumentPrinter);
+            document_printer_worker::spawn(s, board.clone(), tx.clone())
+        });
         let qr_scanner = settings.qr_scanner.map(|s| {
             present.push(DeviceClass::QrScanner);
             qr_scanner_worker::spawn(s, board.clone(), tx.clone())
@@ -108,6 +119,7 @@ impl DeviceManager {
             present,
             card_reader,
             printer,
+            document_printer,
             qr_scanner,
         }
     }
@@ -178,6 +190,27 @@ impl DeviceManager {
         }
     }
 
+    /// Prints an A4 document. A session's result arrives as `StepCompleted` / `StepFailed`,
+    /// a staff print's as [`DeviceEvent::DocumentPrinted`].
+    pub fn print_document(
+        &self,
+        content: DocumentContent,
+        language: Language,
+        purpose: PrintPurpose,
+    ) {
+        match &self.document_printer {
+            Some(printer) => printer.print(content, language, purpose),
+            None => tracing::warn!("document requested but this kiosk has no A4 printer"),
+        }
+    }
+
+    /// Restarts a stopped A4 print queue (after staff replaced the paper or cleared a jam).
+    pub fn resume_document_printer(&self) {
+        if let Some(printer) = &self.document_printer {
+            printer.resume();
+        }
+    }
+
     /// Which classes are present and which are usable now.
     pub fn presence(&self) -> DevicePresence {
         let mut presence = DevicePresence::with_present(self.present.iter().copied());
@@ -240,6 +273,9 @@ impl Drop for DeviceManager {
             reader.shutdown();
         }
         if let Some(printer) = self.printer.take() {
+            printer.shutdown();
+        }
+        if let Some(printer) = self.document_printer.take() {
             printer.shutdown();
         }
         if let Some(scanner) = self.qr_scanner.take() {

@@ -120,10 +120,24 @@ const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    Migration {
+        version: 4,
+        what: "printouts: what was printed for each transaction (masked), for reprints",
+        sql: "
+            CREATE TABLE printouts (
+                transaction_id TEXT NOT NULL,
+                kind           TEXT NOT NULL CHECK (kind IN ('receipt', 'document')),
+                language       TEXT NOT NULL,
+                content_json   TEXT NOT NULL,
+                created_at     TEXT NOT NULL,
+                PRIMARY KEY (transaction_id, kind)
+            );
+        ",
+    },
 ];
 
 /// The schema version this software writes.
-pub const LATEST_SCHEMA_VERSION: u32 = 3;
+pub const LATEST_SCHEMA_VERSION: u32 = 4;
 
 /// The schema version recorded in the database (0 for a new, empty file).
 pub fn schema_version(conn: &Connection) -> Result<u32, StoreError> {

@@ -28,6 +28,7 @@ mod disinfection;
 mod faults;
 pub mod migrations;
 mod outbox;
+mod printouts;
 mod transactions;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,7 @@ pub use consumables::ConsumableLevel;
 pub use disinfection::DisinfectionStatus;
 pub use faults::{FaultChange, FaultOutcome, FaultReport, FaultUpdate};
 pub use outbox::{AckOutcome, DeadLetter};
+pub use printouts::{PrintoutKind, StoredPrintout};
 pub use transactions::StoredTransaction;
 
 /// How long a writer waits for another connection's lock before giving up.

@@ -17,7 +17,14 @@ const NAME: &str = "王小明";
 const ADDRESS: &str = "北京市东城区和平里东街18号";
 
 /// A directory removed when the test ends.
-struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(PathBuf);
+
+/// A fresh store in a scratch directory (keep the directory alive as long as the store).
+pub(crate) fn open_temp_store() -> (ScratchDir, KioskStore) {
+    let dir = ScratchDir::new();
+    let store = KioskStore::open(&dir.db(), SealingKey::generate()).unwrap();
+    (dir, store)
+}
 
 impl ScratchDir {
     fn new() -> Self {

@@ -6,14 +6,16 @@
 
 use super::{KioskController, UTC_OFFSET_MINUTES};
 use crate::app::clock::wall_clock_unix_ms;
+use crate::devices::PrintPurpose;
+use crate::receipt::encode_receipt;
 use crate::ui::model::{DiagChoiceModel, DiagRowModel, DiagView};
 use kiosk_core::device::DeviceClass;
-use kiosk_core::flow::FlowEvent;
+use kiosk_core::flow::{DocumentContent, FlowEvent, ReceiptContent};
 use kiosk_core::staff_auth::{AuthError, LockoutPolicy, StaffPinVerifier};
-use kiosk_core::text::LocalizedText;
+use kiosk_core::text::{Language, LocalizedText};
 use kiosk_drivers::escpos::receipt::{Align, Cut, ReceiptBuilder};
 use kiosk_protocol::wire::{Consumable, FaultSeverity, SupplyLevel};
-use kiosk_services::store::FaultReport;
+use kiosk_services::store::{FaultReport, PrintoutKind, StoredPrintout};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -259,6 +261,28 @@ impl KioskController {
     }
 
     /// Device results while a self-test waits; returns true when the event was taken.
+    /// A staff print on the A4 printer (reprint) finished.
+    pub(super) fn diag_document_printed(&mut self, outcome: Result<(), String>) {
+        let Some(state) = self.staff.state.as_mut() else {
+            return;
+        };
+        state.pending_test = None;
+        state.reprinting = false;
+        match outcome {
+            Ok(()) => {
+                state.bad = false;
+                state.message = t("A4 证明已补打", "A4 certificate reprinted");
+            }
+            Err(reason) => {
+                state.bad = true;
+                state.message = t(
+                    format!("A4 证明补打失败：{reason}"),
+                    format!("A4 certificate not reprinted: {reason}"),
+                );
+            }
+        }
+    }
+
     pub(super) fn diag_device_result(&mut self, event: &FlowEvent) -> bool {
         let Some(state) = self.staff.state.as_mut() else {
             return false;
@@ -618,39 +642,73 @@ impl KioskController {
             return;
         }
         let id = format!("{}-{}-{}", self.config.kiosk.id, &digits[..8], &digits[8..]);
-        match self.store.transaction(&id) {
-            Ok(Some(stored)) => {
-                let r = &stored.record;
-                let mut b = ReceiptBuilder::new()
-                    .align(Align::Center)
-                    .bold(true)
-                    .line("回执（补打） RECEIPT REPRINT")
-                    .bold(false)
-                    .line(&r.item_name)
-                    .line("------------------------------------------------")
-                    .align(Align::Left)
-                    .line(&format!("办件编号: {}", r.transaction_id));
-                if let Some(a) = &r.applicant {
-                    b = b
-                        .line(&format!("申请人: {}", a.masked_name))
-                        .line(&format!("证件号码: {}", a.masked_id_number));
-                }
-                b = b.line(&format!("办理时间: {}", local_time(&r.started_at)));
-                let bytes = b.feed(3).cut(Cut::Partial).build().into_bytes();
-                self.devices.print_receipt(bytes);
-                if let Some(state) = self.staff.state.as_mut() {
-                    state.pending_test = Some(DeviceClass::ReceiptPrinter);
-                    state.reprinting = true;
-                    state.message = t(format!("正在补打 {id}"), format!("Reprinting {id}"));
-                    state.entry.clear();
-                }
-                self.audit(staff, "receipt.reprint", &id);
-            }
-            _ => {
-                state.bad = true;
-                state.message = t(format!("未找到办件 {id}"), format!("No transaction {id}"));
+        let receipt = self
+            .store
+            .printout(&id, PrintoutKind::Receipt)
+            .ok()
+            .flatten();
+        let document = self
+            .store
+            .printout(&id, PrintoutKind::Document)
+            .ok()
+            .flatten();
+        let bytes = match receipt.as_ref().and_then(|p| reprint_receipt(p)) {
+            Some(bytes) => Some(bytes),
+            // No stored receipt (printed before printouts were kept): a short one from the
+            // masked transaction record.
+            None if document.is_none() => match self.store.transaction(&id) {
+                Ok(Some(stored)) => Some(short_reprint(&stored.record)),
+                _ => None,
+            },
+            None => None,
+        };
+        let document = document.and_then(|p| {
+            let content = serde_json::from_value::<DocumentContent>(p.content).ok()?;
+            Some((
+                content,
+                Language::from_code(&p.language).unwrap_or_default(),
+            ))
+        });
+        if bytes.is_none() && document.is_none() {
+            state.bad = true;
+            state.message = t(format!("未找到办件 {id}"), format!("No transaction {id}"));
+            return;
+        }
+        let has_a4 = self
+            .devices
+            .present()
+            .contains(&DeviceClass::DocumentPrinter);
+        let mut what = Vec::new();
+        if let Some(bytes) = bytes {
+            self.devices.print_receipt(bytes);
+            what.push(("回执", "receipt"));
+        }
+        let mut document_pending = false;
+        if let Some((content, language)) = document {
+            if has_a4 {
+                self.devices
+                    .print_document(content, language, PrintPurpose::Staff);
+                document_pending = true;
+                what.push(("A4 证明", "A4 certificate"));
             }
         }
+        if let Some(state) = self.staff.state.as_mut() {
+            state.pending_test = Some(if document_pending {
+                DeviceClass::DocumentPrinter
+            } else {
+                DeviceClass::ReceiptPrinter
+            });
+            state.reprinting = true;
+            state.bad = false;
+            let zh: Vec<&str> = what.iter().map(|w| w.0).collect();
+            let en: Vec<&str> = what.iter().map(|w| w.1).collect();
+            state.message = t(
+                format!("正在补打 {id}：{}", zh.join("、")),
+                format!("Reprinting {id}: {}", en.join(", ")),
+            );
+            state.entry.clear();
+        }
+        self.audit(staff, "receipt.reprint", &id);
     }
 
     /// What the diagnostics screens show now.
@@ -974,4 +1032,35 @@ impl KioskController {
             ),
         ];
     }
+}
+
+/// The stored receipt again, headed "回执（补打）" so it cannot pass for a second original.
+fn reprint_receipt(printout: &StoredPrintout) -> Option<Vec<u8>> {
+    let mut content: ReceiptContent = serde_json::from_value(printout.content.clone()).ok()?;
+    content.title = LocalizedText::new(
+        format!("{}（补打）", content.title.zh),
+        format!("{} (REPRINT)", content.title.en),
+    );
+    let language = Language::from_code(&printout.language).unwrap_or_default();
+    Some(encode_receipt(&content, language))
+}
+
+/// A short reprint from the masked transaction record alone.
+fn short_reprint(r: &kiosk_protocol::wire::TransactionRecord) -> Vec<u8> {
+    let mut b = ReceiptBuilder::new()
+        .align(Align::Center)
+        .bold(true)
+        .line("回执（补打） RECEIPT REPRINT")
+        .bold(false)
+        .line(&r.item_name)
+        .line("------------------------------------------------")
+        .align(Align::Left)
+        .line(&format!("办件编号: {}", r.transaction_id));
+    if let Some(a) = &r.applicant {
+        b = b
+            .line(&format!("申请人: {}", a.masked_name))
+            .line(&format!("证件号码: {}", a.masked_id_number));
+    }
+    b = b.line(&format!("办理时间: {}", local_time(&r.started_at)));
+    b.feed(3).cut(Cut::Partial).build().into_bytes()
 }
