@@ -51,11 +51,19 @@ pub fn encode_receipt(content: &ReceiptContent, language: Language) -> Vec<u8> {
         b = b.line(&format!("      {}", content.item_name.en));
     }
     if let Some(applicant) = &content.applicant {
-        b = b.line(&format!(
+        // A name with a character outside GBK (生僻字) is printed as an image.
+        let name = format!(
             "{}: {}",
             label("申请人", "Applicant"),
             applicant.masked_name
-        ));
+        );
+        b = match b.clone().line_or_image(&name) {
+            Ok(with_name) => with_name,
+            Err(e) => {
+                tracing::warn!(error = %e, "name printed as text");
+                b.line(&name)
+            }
+        };
         b = b.line(&format!(
             "{}: {}",
             label("证件号码", "ID No."),

@@ -11,10 +11,12 @@ use kiosk_central::CentralStore;
 use kiosk_drivers::escpos::PaperSupply;
 use slint::{ComponentHandle, Model};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::staff::{
+    DEMO_PIN, diag, enter, open_faults, open_pin_screen, page, tile_available, type_pin, wait_until,
+};
 use support::{TestKiosk, start_kiosk};
 
-const DEMO_PIN: &str = "246810";
 const ITEM: &str = "gjj-withdrawal";
 
 fn shots_dir() -> PathBuf {
@@ -33,51 +35,6 @@ fn shot(ui: &KioskUi, name: &str) {
     );
 }
 
-fn diag(ui: &KioskUi) -> kiosk::Diag<'_> {
-    ui.window.global::<kiosk::Diag>()
-}
-
-fn page(ui: &KioskUi) -> String {
-    ui.window.global::<kiosk::Kiosk>().get_page().to_string()
-}
-
-fn open_pin_screen(ui: &KioskUi) {
-    for _ in 0..5 {
-        tap(&ui.window, "staff-entry").unwrap();
-    }
-    ui.pump();
-    assert_eq!(page(ui), "diag");
-    assert_eq!(diag(ui).get_staff_id(), "");
-}
-
-fn type_pin(ui: &KioskUi, pin: &str) {
-    for d in pin.chars() {
-        tap(&ui.window, &format!("pin-key-{d}")).unwrap();
-    }
-    tap(&ui.window, "pin-ok").unwrap();
-    ui.pump();
-}
-
-fn enter(ui: &KioskUi) {
-    open_pin_screen(ui);
-    type_pin(ui, DEMO_PIN);
-    assert_eq!(
-        diag(ui).get_staff_id(),
-        "W0001",
-        "{}",
-        diag(ui).get_message()
-    );
-}
-
-fn wait_until(ui: &KioskUi, what: &str, secs: u64, mut done: impl FnMut(&KioskUi) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done(ui) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        ui.pump();
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
-
 fn skip(ui: &KioskUi, by: Duration) {
     ui.runtime.borrow().controller.clock().skip(by);
     ui.pump();
@@ -90,25 +47,6 @@ fn audit_actions(kiosk: &TestKiosk) -> Vec<(String, String, String)> {
         .unwrap()
         .into_iter()
         .map(|a| (a.actor, a.action, a.detail))
-        .collect()
-}
-
-fn tile_available(ui: &KioskUi, code: &str) -> bool {
-    let k = ui.window.global::<kiosk::Kiosk>();
-    k.get_items()
-        .iter()
-        .find(|t| t.code == code)
-        .map(|t| t.available)
-        .unwrap()
-}
-
-fn open_faults(kiosk: &TestKiosk) -> Vec<(String, String)> {
-    let rt = kiosk.ui.runtime.borrow();
-    rt.store()
-        .open_faults()
-        .unwrap()
-        .into_iter()
-        .map(|f| (f.device, f.code))
         .collect()
 }
 

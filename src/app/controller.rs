@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// China Standard Time, for transaction dates and receipt times.
-const UTC_OFFSET_MINUTES: i32 = 480;
+pub(crate) const UTC_OFFSET_MINUTES: i32 = 480;
 
 pub struct KioskController {
     config: KioskConfig,
@@ -238,16 +238,15 @@ impl KioskController {
         let now = self.clock.now_ms();
         while let Some(event) = self.devices.try_next_event() {
             match event {
-                DeviceEvent::Flow(flow_event) => {
-                    if flow_event == FlowEvent::ReceiptPrinted {
-                        let mm = self.config.maintenance.receipt_length_mm;
-                        if let Err(e) =
-                            self.store
-                                .consume(Consumable::ReceiptPaper, mm, self.clock.wall())
-                        {
-                            tracing::error!(error = %e, "receipt paper use not counted");
-                        }
+                DeviceEvent::ReceiptPaperUsed { mm } => {
+                    if let Err(e) =
+                        self.store
+                            .consume(Consumable::ReceiptPaper, mm, self.clock.wall())
+                    {
+                        tracing::error!(error = %e, "receipt paper use not counted");
                     }
+                }
+                DeviceEvent::Flow(flow_event) => {
                     if !self.diag_device_result(&flow_event) {
                         self.dispatch(flow_event, now);
                     }

@@ -1,5 +1,6 @@
 //! The terminal's application layer: the controller between UI, flow engine and services.
 
+mod a4_test_page;
 pub mod action;
 pub mod clock;
 pub mod controller;
@@ -7,6 +8,7 @@ pub mod fault_watch;
 pub mod health;
 pub mod runtime;
 
+pub use a4_test_page::a4_test_page;
 pub use action::UiAction;
 pub use controller::KioskController;
 pub use runtime::{KioskRuntime, ResolvedPorts};

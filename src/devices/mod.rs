@@ -29,6 +29,8 @@ pub enum DeviceEvent {
     Flow(FlowEvent),
     /// A device became usable or unusable.
     StatusChanged { class: DeviceClass, usable: bool },
+    /// A receipt was printed using this much paper (measured from its bytes), in millimetres.
+    ReceiptPaperUsed { mm: u32 },
     /// A document printed for staff (reprint, test page): done, or why not.
     DocumentPrinted(Result<(), String>),
 }

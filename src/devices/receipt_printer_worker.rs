@@ -102,7 +102,12 @@ fn run(
             continue;
         };
         if let Some(bytes) = command {
-            let result = p.print_receipt(&EncodedReceipt::from_bytes(bytes));
+            let receipt = EncodedReceipt::from_bytes(bytes);
+            let result = p.print_receipt(&receipt);
+            if result.is_ok() {
+                let mm = receipt.paper_length_mm().ceil() as u32;
+                let _ = events.send(DeviceEvent::ReceiptPaperUsed { mm: mm.max(1) });
+            }
             let event = match &result {
                 Ok(()) => FlowEvent::ReceiptPrinted,
                 Err(e) => FlowEvent::ReceiptFailed {

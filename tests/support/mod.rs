@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod staff;
+
 use kiosk::app::KioskRuntime;
 use kiosk::demo::DemoRig;
 use kiosk::ui::KioskUi;

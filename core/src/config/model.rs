@@ -79,9 +79,6 @@ pub struct MaintenanceSection {
     /// Length of a new receipt roll in millimetres (default 80000 = 80 m).
     #[serde(default = "default_receipt_roll_mm")]
     pub receipt_roll_mm: u32,
-    /// Paper one receipt uses, in millimetres (default 150).
-    #[serde(default = "default_receipt_length_mm")]
-    pub receipt_length_mm: u32,
     /// Sheets in a full A4 tray (default 500).
     #[serde(default = "default_a4_sheets")]
     pub a4_sheets: u32,
@@ -102,9 +99,6 @@ fn default_diagnostics_idle_s() -> u32 {
 fn default_receipt_roll_mm() -> u32 {
     80_000
 }
-fn default_receipt_length_mm() -> u32 {
-    150
-}
 fn default_a4_sheets() -> u32 {
     500
 }
@@ -119,7 +113,6 @@ impl Default for MaintenanceSection {
             disinfection_interval_h: default_disinfection_interval_h(),
             diagnostics_idle_s: default_diagnostics_idle_s(),
             receipt_roll_mm: default_receipt_roll_mm(),
-            receipt_length_mm: default_receipt_length_mm(),
             a4_sheets: default_a4_sheets(),
             card_stock: default_card_stock(),
         }

@@ -46,7 +46,6 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
     )?;
     positive("maintenance.diagnostics_idle_s", m.diagnostics_idle_s)?;
     positive("maintenance.receipt_roll_mm", m.receipt_roll_mm)?;
-    positive("maintenance.receipt_length_mm", m.receipt_length_mm)?;
     positive("maintenance.a4_sheets", m.a4_sheets)?;
     positive("maintenance.card_stock", m.card_stock)?;
     check_staff(&config.staff)?;

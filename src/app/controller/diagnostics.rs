@@ -267,20 +267,20 @@ impl KioskController {
             return;
         };
         state.pending_test = None;
-        state.reprinting = false;
-        match outcome {
-            Ok(()) => {
-                state.bad = false;
-                state.message = t("A4 证明已补打", "A4 certificate reprinted");
-            }
-            Err(reason) => {
-                state.bad = true;
-                state.message = t(
-                    format!("A4 证明补打失败：{reason}"),
-                    format!("A4 certificate not reprinted: {reason}"),
-                );
-            }
-        }
+        let reprint = std::mem::take(&mut state.reprinting);
+        state.bad = outcome.is_err();
+        state.message = match (reprint, outcome) {
+            (true, Ok(())) => t("A4 证明已补打", "A4 certificate reprinted"),
+            (false, Ok(())) => t("A4 测试页已打印", "A4 test page printed"),
+            (true, Err(reason)) => t(
+                format!("A4 证明补打失败：{reason}"),
+                format!("A4 certificate not reprinted: {reason}"),
+            ),
+            (false, Err(reason)) => t(
+                format!("A4 测试页打印失败：{reason}"),
+                format!("A4 test page failed: {reason}"),
+            ),
+        };
     }
 
     pub(super) fn diag_device_result(&mut self, event: &FlowEvent) -> bool {
@@ -609,6 +609,14 @@ impl KioskController {
                     .into_bytes();
                 self.devices.print_receipt(bytes);
             }
+            DeviceClass::DocumentPrinter => {
+                // Staff have just refilled or cleared the printer: restart a stopped queue,
+                // then print a test page.
+                self.devices.resume_document_printer();
+                let content = crate::app::a4_test_page(&self.config.kiosk.id, staff);
+                self.devices
+                    .print_document(content, Language::Zh, PrintPurpose::Staff);
+            }
             DeviceClass::IdCardReader | DeviceClass::QrScanner => {
                 self.devices.start_reading_on(class);
             }
@@ -619,6 +627,9 @@ impl KioskController {
             state.reprinting = false;
             state.message = match class {
                 DeviceClass::ReceiptPrinter => t("正在打印测试凭条…", "Printing a test receipt…"),
+                DeviceClass::DocumentPrinter => {
+                    t("正在打印 A4 测试页…", "Printing an A4 test page…")
+                }
                 DeviceClass::IdCardReader => {
                     t("请将测试卡放在读卡区…", "Place a test card on the reader…")
                 }
@@ -686,6 +697,7 @@ impl KioskController {
         let mut document_pending = false;
         if let Some((content, language)) = document {
             if has_a4 {
+                self.devices.resume_document_printer();
                 self.devices
                     .print_document(content, language, PrintPurpose::Staff);
                 document_pending = true;

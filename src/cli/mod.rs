@@ -1,9 +1,10 @@
 //! The `kiosk` command line: the terminal itself, the headless demo, and maintenance commands.
 //! Every failure is one line on stderr and exit code 2 (bad input) or 1 (a journey failed).
 
+mod printer;
+
 use crate::demo::run::{run_headless, run_window};
 use clap::{Parser, Subcommand};
-use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::base_info::decode_any_reply_hex;
 use kiosk_drivers::idcard::{
     IdCardError, IdCardReader, IdCardSimulator, ReaderTimeouts, SimulatorScript, TestCard,
@@ -48,6 +49,11 @@ enum Command {
         #[arg(long)]
         probe: bool,
     },
+    /// Receipt printer (serial path or tcp://host:9100) or A4 printer (ipp://…) tools.
+    Printer {
+        #[command(subcommand)]
+        command: PrinterCommand,
+    },
     /// Device simulators on pseudo-terminals.
     Sim {
         #[command(subcommand)]
@@ -80,6 +86,25 @@ enum IdcardCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum PrinterCommand {
+    /// Read the printer's state (paper, cover, cutter, queue) and print it as JSON; exit code 1
+    /// when the printer cannot print.
+    Status {
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value_t = 38_400)]
+        baud: u32,
+    },
+    /// Print a test receipt (or an A4 test page for ipp://) and print the state afterwards.
+    Test {
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value_t = 38_400)]
+        baud: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum QrCommand {
     /// Print every code a serial-mode QR scanner reads (continuous mode), one per line.
     Listen {
@@ -102,7 +127,14 @@ enum SimCommand {
         script: Option<PathBuf>,
     },
     /// Receipt printer simulator; prints the device path, then each receipt's text.
-    Printer,
+    Printer {
+        /// Render every receipt as a PNG (576 dots wide) into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Listen on TCP (e.g. 127.0.0.1:9100) instead of a pseudo-terminal.
+        #[arg(long)]
+        tcp: Option<String>,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -216,19 +248,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
         Some(Command::Sim {
-            command: SimCommand::Printer,
-        }) => {
-            let sim = ReceiptPrinterSimulator::spawn()?;
-            println!("{}", sim.path());
-            let mut printed = 0;
-            loop {
-                let receipts = sim.wait_for_receipts(printed + 1, Duration::from_secs(3600));
-                for receipt in receipts.iter().skip(printed) {
-                    println!("----- receipt {} -----\n{}", printed + 1, receipt.text);
-                    printed += 1;
-                }
-            }
-        }
+            command: SimCommand::Printer { out, tcp },
+        }) => printer::simulate(out, tcp),
+        Some(Command::Printer {
+            command: PrinterCommand::Status { port, baud },
+        }) => printer::status(&port, baud),
+        Some(Command::Printer {
+            command: PrinterCommand::Test { port, baud },
+        }) => printer::test(&port, baud),
         None => {
             if let Err(e) = crate::fonts::find_cjk_font() {
                 anyhow::bail!("{e}");
