@@ -113,7 +113,19 @@ impl PrivateCups {
         )
         .map_err(|e| format!("{}: {e}", cups_pdf_conf.display()))?;
 
-        let cupsd = Command::new(CUPSD)
+        let mut command = Command::new(CUPSD);
+        // cupsd must not inherit the caller's descriptors: a simulator's pty master held open
+        // by cupsd would hide that the device was unplugged.
+        // SAFETY: the closure only calls close(2), which is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                for fd in 3..4096 {
+                    libc_close(fd);
+                }
+                Ok(())
+            });
+        }
+        let cupsd = command
             .arg("-f")
             .arg("-c")
             .arg(dir.join("cupsd.conf"))
@@ -242,6 +254,8 @@ impl Drop for PrivateCups {
 unsafe extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
+    #[link_name = "close"]
+    fn libc_close(fd: i32) -> i32;
 }
 
 fn unique() -> u64 {
