@@ -74,6 +74,13 @@ pub fn run_headless(config_path: &Path, shots: &Path) -> anyhow::Result<Vec<Jour
     if doable.is_empty() {
         anyhow::bail!("no demo item is doable with the configured devices");
     }
+    if let Some(printer) = &rig.printer {
+        // Every receipt the simulator prints, rendered as the paper would look.
+        let dir = shots.join("receipts");
+        printer
+            .set_output_dir(&dir)
+            .with_context(|| format!("receipts folder {}", dir.display()))?;
+    }
     let walker = JourneyWalker::new(&ui, &rig, Some(shots.to_path_buf()));
     let mut journeys = Vec::new();
     for code in &doable {
@@ -127,7 +134,22 @@ pub fn run_headless(config_path: &Path, shots: &Path) -> anyhow::Result<Vec<Jour
         }
     }
     write_transcript(shots, &journeys).map_err(anyhow::Error::msg)?;
+    if let Some(cups) = &rig.document_printer {
+        copy_certificates(&cups.output_dir(), &shots.join("certificates"))?;
+    }
     Ok(journeys)
+}
+
+/// The certificates the private CUPS queue produced, beside the screenshots.
+fn copy_certificates(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("{}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("{}", from.display()))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, to.join(name)).with_context(|| format!("{}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Items shown on the home screen as available, in catalogue order.
