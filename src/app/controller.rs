@@ -12,7 +12,7 @@ use crate::devices::{DeviceEvent, DeviceManager, PrintPurpose};
 use crate::receipt::encode_receipt;
 use crate::ui::model::{HomeDepartment, HomeTile, HomeView, ScreenModel};
 use diagnostics::StaffDesk;
-use kiosk_core::catalogue::{Catalogue, FieldType, Item};
+use kiosk_core::catalogue::{Catalogue, FieldType, Item, UnavailableReason};
 use kiosk_core::config::KioskConfig;
 use kiosk_core::device::{DeviceClass, DevicePresence};
 use kiosk_core::flow::{Effect, FlowEvent, Phase, Session, SessionContext};
@@ -252,6 +252,20 @@ impl KioskController {
                     }
                 }
                 DeviceEvent::DocumentPrinted(outcome) => self.diag_document_printed(outcome),
+                DeviceEvent::CardCaptured {
+                    transaction_id,
+                    reason,
+                } => {
+                    // The transaction records that its card went to the bin (synced as audit).
+                    let detail = format!("{transaction_id}: {reason}");
+                    if let Err(e) =
+                        self.store
+                            .audit("system", "card.captured", &detail, self.clock.wall())
+                    {
+                        tracing::error!(error = %e, "captured card not recorded");
+                    }
+                    (self.wake_uploader)();
+                }
                 DeviceEvent::StatusChanged { class, usable } => {
                     let flow_event = if usable {
                         FlowEvent::DeviceRecovered { class }
@@ -332,7 +346,7 @@ impl KioskController {
                         .map(|d| d.name.clone())
                         .unwrap_or_default(),
                     available: status.is_some_and(|s| s.available),
-                    reason: status.and_then(|s| s.reason.as_ref().map(|r| r.text())),
+                    reason: status.and_then(|s| s.reason.as_ref().map(|r| self.reason_text(r))),
                 }
             })
             .collect();
@@ -542,10 +556,13 @@ impl KioskController {
                 // The camera arrives with the face-check work; without a camera the catalogue
                 // marks face-check items unavailable, so no session reaches this step.
             }
-            Effect::OperateCard { .. } => {
-                return Some(FlowEvent::StepFailed {
-                    reason: "device driver not installed on this kiosk".into(),
-                });
+            Effect::OperateCard(order) => {
+                if !self.devices.present().contains(&DeviceClass::CardWriter) {
+                    return Some(FlowEvent::StepFailed {
+                        reason: "this kiosk has no card writer".into(),
+                    });
+                }
+                self.devices.operate_card(order);
             }
             Effect::WipePersonalData => {
                 self.devices.stop_card_reading();
@@ -579,6 +596,38 @@ impl KioskController {
         if let Err(e) = saved {
             tracing::error!(error = %e, "printout not kept for reprinting");
         }
+    }
+
+    /// Why an item cannot be done, naming the supply that ran out when that is the cause.
+    fn reason_text(&self, reason: &UnavailableReason) -> LocalizedText {
+        use kiosk_drivers::status::{CardStock, StatusDetail};
+        if let UnavailableReason::DeviceFaulty(class) = reason
+            && let Some(status) = self.devices.statuses().get(class)
+        {
+            let name = class.display_name();
+            if matches!(
+                status.detail,
+                StatusDetail::CardWriter {
+                    stock: CardStock::Empty,
+                    ..
+                }
+            ) {
+                return LocalizedText::new(
+                    "空白卡已用完，请到其他自助机或窗口办理",
+                    "Blank cards have run out; please use another kiosk or a service counter",
+                );
+            }
+            if status.paper() == Some(kiosk_drivers::status::PaperLevel::Out) {
+                return LocalizedText::new(
+                    format!("{}缺纸，请到其他自助机或窗口办理", name.zh),
+                    format!(
+                        "The {} is out of paper; please use another kiosk or a service counter",
+                        name.en
+                    ),
+                );
+            }
+        }
+        reason.text()
     }
 
     fn enqueue(&self, kind: EventKind, payload: Option<serde_json::Value>) {

@@ -4,7 +4,7 @@
 //! near-end sensor to the consumables counter.
 
 use kiosk_core::device::DeviceClass;
-use kiosk_drivers::status::{DeviceState, DeviceStatus, PaperLevel, StatusDetail};
+use kiosk_drivers::status::{CardStock, DeviceState, DeviceStatus, PaperLevel, StatusDetail};
 use kiosk_protocol::wire::{Consumable, FaultSeverity, FaultSource, SupplyLevel};
 use kiosk_services::store::{FaultReport, KioskStore};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +30,14 @@ pub fn fault_code(status: &DeviceStatus) -> String {
             _ => {}
         }
     }
+    if let StatusDetail::CardWriter { stock, media } = status.detail {
+        if media == kiosk_drivers::status::MediaState::Jammed {
+            return "card_jam".into();
+        }
+        if stock == CardStock::Empty {
+            return "card_stock_empty".into();
+        }
+    }
     match status.state {
         DeviceState::Online => "unusable".into(),
         other => other.as_str().into(),
@@ -52,7 +60,8 @@ pub struct FaultWatch {
     /// Automatic faults open per device (code set).
     open: BTreeMap<DeviceClass, BTreeSet<String>>,
     dead_letters_seen: Option<u64>,
-    sensor: Option<SupplyLevel>,
+    /// The last sensor level recorded per consumable.
+    sensors: BTreeMap<Consumable, SupplyLevel>,
     adopted: bool,
 }
 
@@ -93,9 +102,7 @@ impl FaultWatch {
             if status.state == DeviceState::Starting {
                 continue;
             }
-            if *class == DeviceClass::ReceiptPrinter {
-                self.observe_sensor(store, status, at);
-            }
+            self.observe_sensor(store, *class, status, at);
             if status.is_usable() {
                 self.bad_since.remove(class);
                 self.close_all(store, *class, at);
@@ -177,19 +184,46 @@ impl FaultWatch {
         }
     }
 
-    fn observe_sensor(&mut self, store: &KioskStore, status: &DeviceStatus, at: OffsetDateTime) {
-        let level = match status.paper() {
-            Some(PaperLevel::Full) => SupplyLevel::Ok,
-            Some(PaperLevel::Low) => SupplyLevel::Low,
-            Some(PaperLevel::Out) => SupplyLevel::Empty,
+    /// Feeds the device's own supply sensor (paper near-end/out, card stack low/empty) into
+    /// the consumables it measures.
+    fn observe_sensor(
+        &mut self,
+        store: &KioskStore,
+        class: DeviceClass,
+        status: &DeviceStatus,
+        at: OffsetDateTime,
+    ) {
+        let (consumable, level) = match (class, &status.detail) {
+            (DeviceClass::ReceiptPrinter | DeviceClass::DocumentPrinter, _) => {
+                let level = match status.paper() {
+                    Some(PaperLevel::Full) => SupplyLevel::Ok,
+                    Some(PaperLevel::Low) => SupplyLevel::Low,
+                    Some(PaperLevel::Out) => SupplyLevel::Empty,
+                    _ => return,
+                };
+                let consumable = if class == DeviceClass::ReceiptPrinter {
+                    Consumable::ReceiptPaper
+                } else {
+                    Consumable::A4Paper
+                };
+                (consumable, level)
+            }
+            (DeviceClass::CardWriter, StatusDetail::CardWriter { stock, .. }) => {
+                let level = match stock {
+                    CardStock::Ok => SupplyLevel::Ok,
+                    CardStock::Low => SupplyLevel::Low,
+                    CardStock::Empty => SupplyLevel::Empty,
+                };
+                (Consumable::CardStock, level)
+            }
             _ => return,
         };
-        if self.sensor == Some(level) {
+        if self.sensors.get(&consumable) == Some(&level) {
             return;
         }
-        self.sensor = Some(level);
-        if let Err(e) = store.set_sensor_level(Consumable::ReceiptPaper, level, at) {
-            tracing::error!(error = %e, "paper sensor level not recorded");
+        self.sensors.insert(consumable, level);
+        if let Err(e) = store.set_sensor_level(consumable, level, at) {
+            tracing::error!(error = %e, "supply sensor level not recorded");
         }
     }
 

@@ -11,4 +11,4 @@ pub mod runtime;
 pub use a4_test_page::a4_test_page;
 pub use action::UiAction;
 pub use controller::KioskController;
-pub use runtime::{KioskRuntime, ResolvedPorts};
+pub use runtime::{CardWriterPort, KioskRuntime, ResolvedPorts};

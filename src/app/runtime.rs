@@ -4,8 +4,8 @@
 use super::clock::AppClock;
 use super::controller::KioskController;
 use crate::devices::{
-    CardReaderSettings, DeviceManager, DeviceSettings, DocumentPrinterSettings, PrinterSettings,
-    QrScannerSettings,
+    CardReaderSettings, CardWriterWorkerSettings, DeviceManager, DeviceSettings,
+    DocumentPrinterSettings, PrinterSettings, QrScannerSettings,
 };
 use anyhow::Context;
 use kiosk_core::catalogue::Catalogue;
@@ -20,6 +20,16 @@ use kiosk_services::sync::{
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Where the card writer is and how to talk to it.
+#[derive(Debug, Clone)]
+pub struct CardWriterPort {
+    pub port: String,
+    pub model: kiosk_drivers::cardwriter::CardWriterModel,
+    pub baud: u32,
+    pub key_file: std::path::PathBuf,
+    pub take_timeout: Duration,
+}
+
 /// Device ports resolved to real paths (a simulator's pty path in the demo).
 #[derive(Debug, Clone, Default)]
 pub struct ResolvedPorts {
@@ -27,6 +37,8 @@ pub struct ResolvedPorts {
     pub receipt_printer: Option<(String, u32)>,
     /// The A4 queue's IPP address.
     pub document_printer: Option<String>,
+    /// The card writer: port, model, baud, key file.
+    pub card_writer: Option<CardWriterPort>,
     pub qr_scanner: Option<(String, u32)>,
 }
 
@@ -73,6 +85,14 @@ impl KioskRuntime {
                 uri,
                 status_interval: Duration::from_secs(3),
                 job_timeout: Duration::from_secs(u64::from(config.timeouts.processing_s)),
+            }),
+            card_writer: ports.card_writer.map(|c| CardWriterWorkerSettings {
+                port: c.port,
+                model: c.model,
+                baud: c.baud,
+                key_file: c.key_file,
+                take_timeout: c.take_timeout,
+                status_interval: Duration::from_secs(2),
             }),
             qr_scanner: ports
                 .qr_scanner

@@ -2,10 +2,14 @@
 //! `"simulator"`, wired to a kiosk configuration. The headless demo, the window demo and the UI
 //! tests all start the same rig.
 
-use crate::app::ResolvedPorts;
+use crate::app::{CardWriterPort, ResolvedPorts};
 use anyhow::Context;
 use kiosk_central::{CentralConfig, CentralThread, KioskCredential};
 use kiosk_core::config::{DevicePort, DeviceSection, KioskConfig};
+use kiosk_drivers::cardwriter::{
+    CardLayout, CardRecord, CardWriterModel, CardWriterSimulator, RecordDate, RecordKey, SimCard,
+    SimulatorConfig,
+};
 use kiosk_drivers::document_printer::PrivateCups;
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
@@ -22,6 +26,10 @@ pub struct DemoRig {
     pub printer: Option<ReceiptPrinterSimulator>,
     /// The A4 printer: a private CUPS with a cups-pdf queue (certificates arrive as PDF files).
     pub document_printer: Option<PrivateCups>,
+    /// The card dispenser / writer (CRT-591 simulator with a stack of blank cards).
+    pub card_writer: Option<CardWriterSimulator>,
+    /// The card-record key the kiosk writes with (for making a citizen's earlier card).
+    pub card_key_file: Option<PathBuf>,
     pub qr_scanner: Option<QrScannerSimulator>,
     pub test_card: TestCard,
     pub config: KioskConfig,
@@ -117,6 +125,60 @@ impl DemoRig {
                 _ => ports.document_printer = Some(section.port.clone()),
             }
         }
+        let mut card_writer = None;
+        let mut card_key_file = None;
+        if let Some(section) = &config.devices.card_writer {
+            let model = match section.model.as_deref() {
+                Some(name) => name
+                    .parse::<CardWriterModel>()
+                    .map_err(|e| anyhow::anyhow!("devices.card_writer.model: {e}"))?,
+                None => CardWriterModel::Crt591,
+            };
+            let key_file = match &section.key_file {
+                Some(path) => path.clone(),
+                None => {
+                    let path = data_dir.join("card-record.key");
+                    ensure_card_key(&path)?;
+                    path
+                }
+            };
+            let port = match section.port_kind() {
+                DevicePort::Simulator => {
+                    if model != CardWriterModel::Crt591 {
+                        anyhow::bail!(
+                            "devices.card_writer: the demo simulates the crt591 only (the k720 \
+                             needs its encoder in the same process)"
+                        );
+                    }
+                    let sim = CardWriterSimulator::spawn(
+                        model,
+                        SimulatorConfig {
+                            blank_cards: 30,
+                            low_at: 5,
+                            bin_capacity: 20,
+                            // The demo citizen takes the card after a moment.
+                            auto_take_after: Some(std::time::Duration::from_millis(800)),
+                            address: 0,
+                        },
+                    )
+                    .context("starting the card writer simulator")?;
+                    let path = sim.path().to_string();
+                    card_writer = Some(sim);
+                    path
+                }
+                _ => section.port.clone(),
+            };
+            ports.card_writer = Some(CardWriterPort {
+                port,
+                model,
+                baud: baud(section, 9_600),
+                key_file: key_file.clone(),
+                take_timeout: std::time::Duration::from_secs(u64::from(
+                    section.take_timeout_s.unwrap_or(30),
+                )),
+            });
+            card_key_file = Some(key_file);
+        }
         let mut qr_scanner = None;
         if let Some(section) = &config.devices.qr_scanner {
             let path = match section.port_kind() {
@@ -136,6 +198,8 @@ impl DemoRig {
             card_reader,
             printer,
             document_printer,
+            card_writer,
+            card_key_file,
             qr_scanner,
             test_card,
             config,
@@ -151,6 +215,38 @@ impl DemoRig {
             .call()
             .with_context(|| format!("GET {url}"))?;
         Ok(response.body_mut().read_json()?)
+    }
+
+    /// The demo citizen's residence permit, endorsed last year by a kiosk (its record made
+    /// with this kiosk's card key), inserted at the card writer's front slot — once.
+    pub fn insert_citizen_card(&self) {
+        let (Some(sim), Some(key_file)) = (&self.card_writer, &self.card_key_file) else {
+            return;
+        };
+        if sim.card_waiting_at_front() || sim.card_in_channel().is_some() {
+            return;
+        }
+        match self.citizen_card(key_file) {
+            Ok(card) => sim.insert_card(card),
+            Err(e) => tracing::warn!(error = %e, "demo residence permit not made"),
+        }
+    }
+
+    fn citizen_card(&self, key_file: &Path) -> anyhow::Result<SimCard> {
+        let key = RecordKey::load(key_file)?;
+        let date = |y: u16, m: u8, d: u8| {
+            RecordDate::new(y, m, d).ok_or_else(|| anyhow::anyhow!("bad demo date"))
+        };
+        let record = CardRecord {
+            item_id: "residence-permit-endorsement".into(),
+            holder_ref: kiosk_protocol::mask_id_number(&self.test_card.id_number),
+            valid_from: date(2024, 11, 22)?,
+            valid_until: date(2025, 11, 21)?,
+            kiosk_id: self.config.kiosk.id.clone(),
+        };
+        let bytes = record.encode(&key)?;
+        Ok(SimCard::blank([0x52, 0x50, 0x20, 0x25])
+            .with_record_area(&CardLayout::default(), &bytes))
     }
 
     /// Takes the card off the simulated reader and puts the demo card back, as the next citizen
@@ -183,4 +279,24 @@ impl DemoRig {
 
 fn baud(section: &DeviceSection, default: u32) -> u32 {
     section.baud.unwrap_or(default)
+}
+
+/// Makes the demo's card-record key (32 random bytes, hex) unless it exists.
+fn ensure_card_key(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut bytes = [0u8; 32];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("random bytes for the card-record key")?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(path, hex).with_context(|| format!("card-record key {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }

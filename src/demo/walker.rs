@@ -76,6 +76,11 @@ impl<'a> JourneyWalker<'a> {
             if k.get_page() != page || (until_continue && k.get_can_continue()) {
                 return true;
             }
+            // The card writer asks for the citizen's card: the demo citizen inserts it.
+            let detail = k.get_detail().to_string();
+            if page == "processing" && (detail.contains("插入") || detail.contains("insert")) {
+                self.rig.insert_citizen_card();
+            }
             std::thread::sleep(Duration::from_millis(30));
         }
         false

@@ -3,14 +3,17 @@
 //! disappear and keeps the latest status of each for availability and the heartbeat.
 
 mod card_reader_worker;
+mod card_writer_worker;
 mod document_printer_worker;
 mod qr_scanner_worker;
 mod receipt_printer_worker;
 
 use kiosk_core::device::{DeviceClass, DevicePresence};
-use kiosk_core::flow::{DocumentContent, FlowEvent};
+use kiosk_core::flow::{CardOrder, DocumentContent, FlowEvent};
 use kiosk_core::text::Language;
-use kiosk_drivers::status::{DeviceState, DeviceStatus, PaperLevel, StatusDetail};
+use kiosk_drivers::status::{
+    CardStock, DeviceState, DeviceStatus, MediaState, PaperLevel, StatusDetail,
+};
 use kiosk_protocol::wire::DeviceReport;
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -18,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use card_reader_worker::CardReaderSettings;
+pub use card_writer_worker::CardWriterWorkerSettings;
 pub use document_printer_worker::{DocumentPrinterSettings, PrintPurpose};
 pub use qr_scanner_worker::QrScannerSettings;
 pub use receipt_printer_worker::PrinterSettings;
@@ -31,6 +35,11 @@ pub enum DeviceEvent {
     StatusChanged { class: DeviceClass, usable: bool },
     /// A receipt was printed using this much paper (measured from its bytes), in millimetres.
     ReceiptPaperUsed { mm: u32 },
+    /// The card writer took a card into its bin (not taken in time, or a failed rewrite).
+    CardCaptured {
+        transaction_id: String,
+        reason: String,
+    },
     /// A document printed for staff (reprint, test page): done, or why not.
     DocumentPrinted(Result<(), String>),
 }
@@ -79,6 +88,7 @@ pub struct DeviceSettings {
     pub card_reader: Option<CardReaderSettings>,
     pub receipt_printer: Option<PrinterSettings>,
     pub document_printer: Option<DocumentPrinterSettings>,
+    pub card_writer: Option<CardWriterWorkerSettings>,
     pub qr_scanner: Option<QrScannerSettings>,
 }
 
@@ -89,6 +99,7 @@ pub struct DeviceManager {
     card_reader: Option<card_reader_worker::Handle>,
     printer: Option<receipt_printer_worker::Handle>,
     document_printer: Option<document_printer_worker::Handle>,
+    card_writer: Option<card_writer_worker::Handle>,
     qr_scanner: Option<qr_scanner_worker::Handle>,
 }
 
@@ -111,6 +122,10 @@ impl DeviceManager {
             present.push(DeviceClass::DocumentPrinter);
             document_printer_worker::spawn(s, board.clone(), tx.clone())
         });
+        let card_writer = settings.card_writer.map(|s| {
+            present.push(DeviceClass::CardWriter);
+            card_writer_worker::spawn(s, board.clone(), tx.clone())
+        });
         let qr_scanner = settings.qr_scanner.map(|s| {
             present.push(DeviceClass::QrScanner);
             qr_scanner_worker::spawn(s, board.clone(), tx.clone())
@@ -122,6 +137,7 @@ impl DeviceManager {
             card_reader,
             printer,
             document_printer,
+            card_writer,
             qr_scanner,
         }
     }
@@ -206,6 +222,15 @@ impl DeviceManager {
         }
     }
 
+    /// Issues or rewrites a card; progress arrives as `DeviceProgress`, the result as
+    /// `StepCompleted` / `StepFailed` / `StepRefused`.
+    pub fn operate_card(&self, order: CardOrder) {
+        match &self.card_writer {
+            Some(writer) => writer.operate(order),
+            None => tracing::warn!("card requested but this kiosk has no card writer"),
+        }
+    }
+
     /// Restarts a stopped A4 print queue (after staff replaced the paper or cleared a jam).
     pub fn resume_document_printer(&self) {
         if let Some(printer) = &self.document_printer {
@@ -265,6 +290,12 @@ fn detail_name(detail: &StatusDetail) -> Option<String> {
             PaperLevel::Jammed => Some("paper_jammed".into()),
             PaperLevel::Unknown => Some("paper_unknown".into()),
         },
+        StatusDetail::CardWriter { stock, media } => match (stock, media) {
+            (_, MediaState::Jammed) => Some("card_jammed".into()),
+            (CardStock::Empty, _) => Some("stock_empty".into()),
+            (CardStock::Low, _) => Some("stock_low".into()),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -279,6 +310,9 @@ impl Drop for DeviceManager {
         }
         if let Some(printer) = self.document_printer.take() {
             printer.shutdown();
+        }
+        if let Some(writer) = self.card_writer.take() {
+            writer.shutdown();
         }
         if let Some(scanner) = self.qr_scanner.take() {
             scanner.shutdown();

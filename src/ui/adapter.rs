@@ -332,6 +332,10 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
                     d.zh.push_str("也可将预约二维码对准扫码口。");
                     d.en.push_str(" You can also hold your appointment QR code to the scanner.");
                 }
+                // The device's own stage ("insert your card", "take your card") when it has one.
+                if let Some(progress) = &view.progress {
+                    d = progress.clone();
+                }
                 (h.get(lang).into(), d.get(lang).into(), false, Vec::new())
             }
         },

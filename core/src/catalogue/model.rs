@@ -471,6 +471,13 @@ pub struct DocumentLayout {
 pub struct CardStep {
     /// Rewrite the citizen's card or issue a new one.
     pub mode: CardMode,
+    /// Days the written record is valid, the day of writing included (default 365).
+    #[serde(default = "default_card_validity_days")]
+    pub validity_days: u32,
+}
+
+fn default_card_validity_days() -> u32 {
+    365
 }
 
 /// What the card writer does.

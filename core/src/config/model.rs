@@ -240,6 +240,14 @@ pub struct DeviceSection {
     /// ID-card reader only: how often to look for a card, in milliseconds (default 200).
     #[serde(default)]
     pub poll_interval_ms: Option<u32>,
+    /// Card writer only: the file holding the card-record MAC key (hex). Required for a real
+    /// card writer; the demo's simulator makes one beside the store when it is absent.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Card writer only: seconds a card may wait at the gate before it is captured to the
+    /// bin (default 30).
+    #[serde(default)]
+    pub take_timeout_s: Option<u32>,
 }
 
 /// Where a device is connected, as read from `port`.

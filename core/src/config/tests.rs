@@ -209,13 +209,9 @@ fn demo_config_loads() {
     assert!(presence.is_usable(DeviceClass::IdCardReader));
     assert!(presence.is_usable(DeviceClass::ReceiptPrinter));
     assert!(presence.is_usable(DeviceClass::QrScanner));
-    for absent in [
-        DeviceClass::Camera,
-        DeviceClass::DocumentPrinter,
-        DeviceClass::CardWriter,
-    ] {
-        assert!(!presence.is_present(absent), "{absent}");
-    }
+    assert!(presence.is_usable(DeviceClass::DocumentPrinter));
+    assert!(presence.is_usable(DeviceClass::CardWriter));
+    assert!(!presence.is_present(DeviceClass::Camera));
     assert!(c.catalogue.path.ends_with("kiosk-config/catalogue.toml"));
 }
 
@@ -274,5 +270,39 @@ fn photo_decoder_and_poll_interval_belong_to_the_card_reader() {
     assert_eq!(
         error_of(&misplaced),
         "devices.receipt_printer.photo_decoder: only the ID card reader has a photo decoder"
+    );
+}
+
+#[test]
+fn card_writer_settings_are_checked() {
+    let with = |table: &str| format!("{VALID}\n[devices.card_writer]\n{table}\n");
+    let ok = parse(&with(
+        "port = \"/dev/ttyS3\"\nmodel = \"k720\"\nkey_file = \"/etc/kiosk/card.key\"\ntake_timeout_s = 45",
+    ))
+    .expect("valid card writer");
+    let cw = ok.devices.get(DeviceClass::CardWriter).unwrap();
+    assert_eq!(cw.take_timeout_s, Some(45));
+    let model = error_of(&with(
+        "port = \"/dev/ttyS3\"\nmodel = \"crt310\"\nkey_file = \"/k\"",
+    ));
+    assert!(
+        model.contains("devices.card_writer.model") && model.contains("crt591"),
+        "{model}"
+    );
+    let key = error_of(&with("port = \"/dev/ttyS3\""));
+    assert!(key.contains("devices.card_writer.key_file"), "{key}");
+    assert!(
+        parse(&with("port = \"simulator\"")).is_ok(),
+        "the simulator makes its key"
+    );
+    let take = error_of(&with("port = \"simulator\"\ntake_timeout_s = 1"));
+    assert!(take.contains("take_timeout_s"), "{take}");
+    let elsewhere = error_of(&VALID.replace(
+        "port = \"ipp://localhost/printers/a4\"",
+        "port = \"ipp://localhost/printers/a4\"\nkey_file = \"/k\"",
+    ));
+    assert!(
+        elsewhere.contains("devices.document_printer.key_file"),
+        "{elsewhere}"
     );
 }

@@ -190,6 +190,42 @@ fn check_device(key: &str, device: &DeviceSection) -> Result<(), ConfigError> {
             "must name the decoder library file",
         ));
     }
+    let is_card_writer = key.ends_with("card_writer");
+    if !is_card_writer && (device.key_file.is_some() || device.take_timeout_s.is_some()) {
+        let field = if device.key_file.is_some() {
+            "key_file"
+        } else {
+            "take_timeout_s"
+        };
+        return Err(ConfigError::invalid(
+            format!("{key}.{field}"),
+            "only the card writer has a record key and a take-away time",
+        ));
+    }
+    if is_card_writer {
+        if let Some(model) = &device.model
+            && !matches!(model.as_str(), "crt591" | "k720")
+        {
+            return Err(ConfigError::invalid(
+                format!("{key}.model"),
+                format!("{model:?} is not a card writer model (crt591 or k720)"),
+            ));
+        }
+        if port != "simulator" && device.key_file.is_none() {
+            return Err(ConfigError::invalid(
+                format!("{key}.key_file"),
+                "a card writer needs the card-record key file",
+            ));
+        }
+        if let Some(s) = device.take_timeout_s
+            && !(5..=600).contains(&s)
+        {
+            return Err(ConfigError::invalid(
+                format!("{key}.take_timeout_s"),
+                format!("{s} is out of range (5 to 600 s)"),
+            ));
+        }
+    }
     match (is_reader, device.poll_interval_ms) {
         (false, Some(_)) => {
             return Err(ConfigError::invalid(

@@ -29,13 +29,9 @@ pub enum Effect {
     PrintReceipt(ReceiptContent),
     /// Print an A4 document, then answer `StepCompleted` / `StepFailed`.
     PrintDocument(DocumentContent),
-    /// Rewrite or issue a card, then answer `StepCompleted` / `StepFailed`.
-    OperateCard {
-        /// Rewrite or issue.
-        mode: CardMode,
-        /// The committed transaction.
-        transaction_id: String,
-    },
+    /// Rewrite or issue a card, then answer `StepCompleted` / `StepFailed` (with
+    /// `DeviceProgress` on the way).
+    OperateCard(CardOrder),
     /// Store a rating (its own outbox event).
     RecordRating(RatingRecord),
     /// Store the outcome of a session that ended before submitting. Carries no personal data:
@@ -80,6 +76,25 @@ pub struct ReceiptContent {
     pub next_steps: Vec<LocalizedText>,
     /// The QR code (progress lookup or material upload) with its caption.
     pub qr: Option<PrintedQr>,
+}
+
+/// What the card writer must put on a card. Masked holder reference only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardOrder {
+    /// Rewrite the citizen's card or issue a new one.
+    pub mode: CardMode,
+    /// The item.
+    pub item_code: String,
+    /// The holder's masked ID number.
+    pub holder_ref: String,
+    /// First valid day, `YYYY-MM-DD` (the day of issue).
+    pub valid_from: String,
+    /// Last valid day, `YYYY-MM-DD`.
+    pub valid_until: String,
+    /// The issuing kiosk.
+    pub kiosk_id: String,
+    /// The committed transaction.
+    pub transaction_id: String,
 }
 
 /// A QR code on a printout and the words under it.

@@ -2,6 +2,7 @@
 
 use crate::catalogue::{CardType, DeliveryOption};
 use crate::device::DeviceClass;
+use crate::text::LocalizedText;
 use kiosk_protocol::wire::{MaskedApplicant, PersonalData};
 
 /// The person identified by the card reader. Full personal data lives here only until it has
@@ -84,6 +85,17 @@ pub enum FlowEvent {
     ReceiptFailed {
         /// For logs only.
         reason: String,
+    },
+    /// The device work of a `print_document` or `card` step reached a new stage ("insert your
+    /// card", "writing…", "take your card"): shown under the headline, and the step's time
+    /// limit starts again (the device is alive).
+    DeviceProgress(LocalizedText),
+    /// The device worked but the citizen's part could not be done (a card that is not theirs,
+    /// no card inserted, a card left at the gate and taken back in): no device fault; the
+    /// transaction stands and `message` says what happened and what to do.
+    StepRefused {
+        /// What happened, for the citizen.
+        message: LocalizedText,
     },
     /// The device work of a `face_check` (match), `print_document` (printed) or `card` (card
     /// written/issued) step succeeded.

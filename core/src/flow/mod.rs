@@ -18,7 +18,7 @@ mod phase;
 mod session;
 mod view;
 
-pub use effect::{DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
+pub use effect::{CardOrder, DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
 pub use event::{Applicant, CardReadFailure, FlowEvent};
 pub use phase::Phase;
 pub use session::Session;

@@ -1,7 +1,7 @@
 //! The transitions of one citizen session.
 
 use super::SessionContext;
-use super::effect::{DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
+use super::effect::{CardOrder, DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
 use super::event::{Applicant, FlowEvent};
 use super::form_check;
 use super::messages::Messages;
@@ -41,6 +41,8 @@ pub struct Session {
     committed: bool,
     wiped: bool,
     message: Option<FlowMessage>,
+    /// The latest stage of the device work in progress.
+    progress: Option<LocalizedText>,
     devices: DevicePresence,
     rating: Option<u8>,
 }
@@ -69,6 +71,7 @@ impl Session {
             committed: false,
             wiped: false,
             message: None,
+            progress: None,
             devices,
             rating: None,
         };
@@ -114,6 +117,12 @@ impl Session {
             FlowEvent::DeviceRecovered { class } => self.devices.set_faulty(class, false),
             FlowEvent::Cancel | FlowEvent::GoHome => self.on_leave(now_ms, &mut fx),
             FlowEvent::Back => self.on_back(now_ms, &mut fx),
+            FlowEvent::DeviceProgress(note) => {
+                if matches!(self.phase, Phase::PrintingDocument | Phase::CardOperation) {
+                    self.progress = Some(note);
+                    self.restart_countdown(now_ms);
+                }
+            }
             other => self.on_phase_event(other, now_ms, &mut fx),
         }
         fx
@@ -169,6 +178,7 @@ impl Session {
             },
             delivery: self.delivery,
             message: self.message.clone(),
+            progress: self.progress.clone(),
             transaction_id: self.committed.then(|| self.transaction_id.clone()),
             rating: self.rating,
             can_go_back: self.can_go_back(),
@@ -270,6 +280,16 @@ impl Session {
             (Phase::CardOperation, FlowEvent::StepFailed { .. }) => {
                 self.result_failed(DeviceClass::CardWriter, true, now, fx)
             }
+            (
+                Phase::PrintingDocument | Phase::CardOperation,
+                FlowEvent::StepRefused { message },
+            ) => {
+                let kind = self.current_kind().unwrap_or(StepKind::Card);
+                let mut shown = self.messages().result_failed(kind, &self.transaction_id);
+                shown.title = message;
+                self.message = Some(shown);
+                self.set_phase(Phase::ResultFailed, now, fx);
+            }
             (Phase::Rate, FlowEvent::Rated(level)) if (1..=5).contains(&level) => {
                 self.rating = Some(level);
                 self.record_rating(Some(level), now, fx);
@@ -363,10 +383,8 @@ impl Session {
             }
             Step::Card(card) => {
                 self.set_phase(Phase::CardOperation, now, fx);
-                fx.push(Effect::OperateCard {
-                    mode: card.mode,
-                    transaction_id: self.transaction_id.clone(),
-                });
+                let order = self.card_order(&card, now);
+                fx.push(Effect::OperateCard(order));
             }
             Step::Rate => self.set_phase(Phase::Rate, now, fx),
         }
@@ -611,6 +629,7 @@ impl Session {
             fx.push(Effect::StopFaceCheck);
         }
         self.phase = phase;
+        self.progress = None;
         self.restart_countdown(now);
     }
 
@@ -741,6 +760,25 @@ impl Session {
                     .clone()
                     .unwrap_or_else(|| qr.purpose.default_caption()),
             }),
+        }
+    }
+
+    fn card_order(&self, card: &crate::catalogue::CardStep, now: u64) -> CardOrder {
+        const DAY_MS: i64 = 86_400_000;
+        let offset = self.ctx.utc_offset_minutes;
+        let days = i64::from(card.validity_days.max(1));
+        CardOrder {
+            mode: card.mode,
+            item_code: self.item.code.clone(),
+            holder_ref: self
+                .masked
+                .as_ref()
+                .map(|m| m.masked_id_number.clone())
+                .unwrap_or_default(),
+            valid_from: CivilTime::at(self.wall_ms(now), offset).iso_date(),
+            valid_until: CivilTime::at(self.wall_ms(now) + (days - 1) * DAY_MS, offset).iso_date(),
+            kiosk_id: self.ctx.kiosk_id.clone(),
+            transaction_id: self.transaction_id.clone(),
         }
     }
 

@@ -4,6 +4,7 @@ use super::*;
 use crate::catalogue::{CardType, Catalogue, DeliveryOption, Item, StepKind};
 use crate::config::TimeoutsSection;
 use crate::device::{DeviceClass, DevicePresence};
+use crate::text::LocalizedText;
 use kiosk_protocol::wire::{PersonalData, TransactionOutcome};
 
 const NAME: &str = "王小明";
@@ -710,15 +711,32 @@ fn document_and_card_steps_emit_their_effects() {
             .starts_with("https://zwfw.example.gov.cn/verify?code=")
     );
     let fx = run.send(FlowEvent::StepCompleted);
-    assert!(has(&fx, |e| matches!(
-        e,
-        Effect::OperateCard {
-            mode: crate::catalogue::CardMode::Rewrite,
-            ..
-        }
-    )));
+    let order = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::OperateCard(order) => Some(order.clone()),
+            _ => None,
+        })
+        .expect("a card to operate");
+    assert_eq!(order.mode, crate::catalogue::CardMode::Rewrite);
+    assert_eq!(order.item_code, "full");
+    assert!(order.holder_ref.contains("********"), "masked: {order:?}");
+    assert_eq!(order.transaction_id, doc.transaction_id);
+    assert!(order.valid_until > order.valid_from, "{order:?}");
     assert_eq!(run.phase(), Phase::CardOperation);
+
+    // Progress from the card writer shows under the headline and keeps the step alive.
+    run.send(FlowEvent::DeviceProgress(LocalizedText::new(
+        "请取卡",
+        "Take your card",
+    )));
+    assert_eq!(run.view().progress.map(|p| p.zh).as_deref(), Some("请取卡"));
     run.send(FlowEvent::StepCompleted);
+    assert_eq!(
+        run.view().progress,
+        None,
+        "progress belongs to the card step only"
+    );
     assert_eq!(run.phase(), Phase::Rate);
 }
 

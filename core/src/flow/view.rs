@@ -45,6 +45,8 @@ pub struct SessionView {
     pub delivery: Option<DeliveryOption>,
     /// What went wrong and what to do next, when something did.
     pub message: Option<FlowMessage>,
+    /// The latest stage of the device work in progress (card writer, A4 printer).
+    pub progress: Option<LocalizedText>,
     /// The transaction number, once committed.
     pub transaction_id: Option<String>,
     /// The rating given, if any.
