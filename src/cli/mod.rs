@@ -1,6 +1,7 @@
 //! The `kiosk` command line: the terminal itself, the headless demo, and maintenance commands.
 //! Every failure is one line on stderr and exit code 2 (bad input) or 1 (a journey failed).
 
+mod cardwriter;
 mod printer;
 
 use crate::demo::run::{run_headless, run_window};
@@ -54,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: PrinterCommand,
     },
+    /// Card dispenser / reader-writer tools (Creator CRT-591, TTCE K720).
+    Cardwriter {
+        #[command(subcommand)]
+        command: CardwriterCommand,
+    },
     /// Device simulators on pseudo-terminals.
     Sim {
         #[command(subcommand)]
@@ -105,6 +111,41 @@ enum PrinterCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum CardwriterCommand {
+    /// Read the dispenser's state (stack, bin, card position, jam) and print it as JSON; exit
+    /// code 1 when it cannot issue cards. A CRT-591 is initialised first (a card in it stays
+    /// where it is): only then does it report a jam.
+    Status {
+        #[arg(long)]
+        port: String,
+        /// crt591 or k720.
+        #[arg(long, default_value = "crt591")]
+        model: String,
+        /// Baud rate (default: the model's, 9600).
+        #[arg(long)]
+        baud: Option<u32>,
+    },
+    /// Test cycle: dispense a blank card, write a test record (item "self-test", holder
+    /// "TEST**********0000", valid today, kiosk "CLI"), read it back and verify it, then
+    /// capture the card into the bin (a test never hands out a card). Prints each step as
+    /// JSON; exit code 1 when a step failed.
+    Test {
+        #[arg(long)]
+        port: String,
+        /// crt591 or k720 (a K720 needs a card encoder; none is linked into this tool).
+        #[arg(long, default_value = "crt591")]
+        model: String,
+        #[arg(long)]
+        baud: Option<u32>,
+        /// Record key file (hex, as on the kiosk). Without it the fixed test key
+        /// 000102030405060708090A0B0C0D0E0F is used: test cards only, real kiosks use their
+        /// key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum QrCommand {
     /// Print every code a serial-mode QR scanner reads (continuous mode), one per line.
     Listen {
@@ -134,6 +175,15 @@ enum SimCommand {
         /// Listen on TCP (e.g. 127.0.0.1:9100) instead of a pseudo-terminal.
         #[arg(long)]
         tcp: Option<String>,
+    },
+    /// Card dispenser simulator (crt591 or k720); prints the device path, then a line whenever
+    /// the stack, the bin or the card position changes.
+    Cardwriter {
+        #[arg(long, default_value = "crt591")]
+        model: String,
+        /// Blank cards in the stack.
+        #[arg(long, default_value_t = 50)]
+        cards: usize,
     },
 }
 
@@ -256,6 +306,21 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Printer {
             command: PrinterCommand::Test { port, baud },
         }) => printer::test(&port, baud),
+        Some(Command::Sim {
+            command: SimCommand::Cardwriter { model, cards },
+        }) => cardwriter::simulate(&model, cards),
+        Some(Command::Cardwriter {
+            command: CardwriterCommand::Status { port, model, baud },
+        }) => cardwriter::status(&port, &model, baud),
+        Some(Command::Cardwriter {
+            command:
+                CardwriterCommand::Test {
+                    port,
+                    model,
+                    baud,
+                    key,
+                },
+        }) => cardwriter::test(&port, &model, baud, key.as_deref()),
         None => {
             if let Err(e) = crate::fonts::find_cjk_font() {
                 anyhow::bail!("{e}");
