@@ -267,6 +267,28 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     let tile = |code: &str| k.get_items().iter().find(|t| t.code == code).unwrap();
     assert!(!tile(ITEM).available);
     assert!(tile(ITEM).reason.contains("打印"), "{}", tile(ITEM).reason);
+    assert!(tile(ITEM).reason.contains("缺纸"), "{}", tile(ITEM).reason);
+
+    // The paper-out fault reaches the centre.
+    support::staff::wait_until(ui, "paper fault opened", 20, |_| {
+        !support::staff::open_faults(&kiosk).is_empty()
+    });
+    assert!(
+        ui.runtime
+            .borrow()
+            .wait_for_outbox_drained(Duration::from_secs(20))
+    );
+    let central = rusqlite::Connection::open(kiosk.dir.join("central.sqlite")).unwrap();
+    let faults: i64 = central
+        .query_row(
+            r#"SELECT COUNT(*) FROM received_events
+               WHERE kind = 'fault_opened' AND payload LIKE '%"device":"receipt_printer"%'"#,
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(faults, 1, "one paper-out fault at the centre");
+
     printer.set_paper(PaperSupply::Ok);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !tile(ITEM).available {
@@ -277,4 +299,33 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
         ui.pump();
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // With paper back, staff reprint the citizen's receipt by its number: the same receipt,
+    // headed as a reprint.
+    support::staff::enter(ui);
+    tap(&ui.window, "diag-page-reprint").unwrap();
+    ui.pump();
+    let digits: String = id
+        .rsplitn(3, '-')
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    for d in digits.chars() {
+        tap(&ui.window, &format!("diag-key-{d}")).unwrap();
+    }
+    tap(&ui.window, "diag-reprint").unwrap();
+    let receipts = printer.wait_for_receipts(1, Duration::from_secs(10));
+    assert_eq!(receipts.len(), 1);
+    let reprint = &receipts[0].text;
+    assert!(
+        reprint.contains("补打") && reprint.contains(&id),
+        "{reprint}"
+    );
+    assert!(reprint.contains("110101********0011"), "{reprint}");
+    assert!(
+        reprint.contains("6222"),
+        "the same lines as the original: {reprint}"
+    );
 }
