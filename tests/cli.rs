@@ -1,36 +1,15 @@
 //! The maintenance CLI: `kiosk idcard decode` prints masked JSON, `--unmasked` the full fields,
 //! and bad input gets a one-line error with exit code 2.
 
-use std::process::Command;
+mod support;
 
-fn kiosk() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kiosk"))
-}
+use support::cli::{json_output, kiosk, one_line_error};
 
 fn fixture(name: &str) -> String {
     format!(
         "{}/drivers/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// Expects success and returns the JSON the command printed.
-fn json_output(out: &std::process::Output) -> serde_json::Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Expects exit code 2 with a one-line error on stderr; returns that line.
-fn one_line_error(out: &std::process::Output) -> String {
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    assert_eq!(err.lines().count(), 1, "one line expected, got: {err}");
-    err
 }
 
 #[test]
@@ -224,7 +203,7 @@ fn diag_prints_health_faults_and_devices_as_json() {
     assert_eq!(json["kiosk_id"], "KSK-DEMO-0001");
     assert!(json["health"].is_null());
     assert!(!dir.join("kiosk.sqlite").exists());
-    assert_eq!(json["devices"].as_array().unwrap().len(), 4);
+    assert_eq!(json["devices"].as_array().unwrap().len(), 5);
     assert_eq!(json["devices"][0]["state"], "not_probed");
 
     // With a store holding a fault: health, the fault and the disinfection state.
