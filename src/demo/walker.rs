@@ -247,6 +247,10 @@ impl<'a> JourneyWalker<'a> {
                     self.tap("btn-confirm")?;
                 }
                 "processing" => {
+                    // Card and A4 steps show the device's stage; worth a picture.
+                    if !self.ui.window.global::<Kiosk>().get_detail().is_empty() {
+                        self.shot(record, "processing")?;
+                    }
                     if !self.wait_while("processing", false) {
                         return Err("processing did not finish".into());
                     }
