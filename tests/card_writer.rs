@@ -195,3 +195,52 @@ fn a_residence_permit_is_endorsed_and_someone_elses_card_is_returned_untouched()
     assert_eq!(taken.len(), 2);
     assert_eq!(record_on(&taken[1], &key), other, "returned untouched");
 }
+
+#[test]
+fn staff_run_the_card_writer_cycle_and_reset_it_from_diagnostics() {
+    let kiosk = start("card-diag");
+    let ui = &kiosk.ui;
+    let sim = kiosk
+        .rig
+        .card_writer
+        .as_ref()
+        .expect("card writer simulator");
+    wait_until(ui, "card writer online", 20, |_| {
+        offered(&kiosk, ISSUE_ITEM)
+    });
+    let (stack, bin) = (sim.stack_count(), sim.bin_cards().len());
+    support::staff::enter(ui);
+    tap(&ui.window, "diag-self-test:card_writer").unwrap();
+    wait_until(ui, "card writer self-test", 30, |ui| {
+        support::staff::diag(ui).get_message().contains("自检通过")
+    });
+    assert_eq!(sim.stack_count(), stack - 1);
+    assert_eq!(
+        sim.bin_cards().len(),
+        bin + 1,
+        "the test card is captured, never handed out"
+    );
+    assert!(sim.taken_cards().is_empty());
+    let test_card = record_on(&sim.bin_cards()[bin], &key(&kiosk));
+    assert_eq!(test_card.item_id, "self-test");
+    // The device row counts the card used.
+    wait_until(ui, "counter shown", 10, |ui| {
+        let d = support::staff::diag(ui);
+        d.get_rows()
+            .iter()
+            .any(|r| r.detail.contains("累计用卡 1 张"))
+    });
+    let shots =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/diagnostics-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    kiosk::ui::driver::screenshot(&ui.window, &shots.join("15-card-writer-self-test.png")).unwrap();
+
+    tap(&ui.window, "diag-reset:card_writer").unwrap();
+    ui.pump();
+    assert!(support::staff::diag(ui).get_message().contains("已复位"));
+    let resets = audit(&kiosk, "device.reset");
+    assert_eq!(resets, vec!["card_writer".to_string()]);
+    wait_until(ui, "online after reset", 20, |_| {
+        offered(&kiosk, ISSUE_ITEM)
+    });
+}

@@ -238,14 +238,10 @@ impl KioskController {
         let now = self.clock.now_ms();
         while let Some(event) = self.devices.try_next_event() {
             match event {
-                DeviceEvent::ReceiptPaperUsed { mm } => {
-                    if let Err(e) =
-                        self.store
-                            .consume(Consumable::ReceiptPaper, mm, self.clock.wall())
-                    {
-                        tracing::error!(error = %e, "receipt paper use not counted");
-                    }
-                }
+                DeviceEvent::ReceiptPaperUsed { mm } => self.used(Consumable::ReceiptPaper, mm),
+                DeviceEvent::A4SheetsUsed { sheets } => self.used(Consumable::A4Paper, sheets),
+                DeviceEvent::CardsUsed { cards } => self.used(Consumable::CardStock, cards),
+                DeviceEvent::CardWriterTested(outcome) => self.diag_card_writer_tested(outcome),
                 DeviceEvent::Flow(flow_event) => {
                     if !self.diag_device_result(&flow_event) {
                         self.dispatch(flow_event, now);
@@ -595,6 +591,13 @@ impl KioskController {
             });
         if let Err(e) = saved {
             tracing::error!(error = %e, "printout not kept for reprinting");
+        }
+    }
+
+    /// Counts supplies the devices used (paper length, A4 sheets, blank cards).
+    fn used(&self, consumable: Consumable, amount: u32) {
+        if let Err(e) = self.store.consume(consumable, amount, self.clock.wall()) {
+            tracing::error!(consumable = consumable.as_str(), error = %e, "supply use not counted");
         }
     }
 

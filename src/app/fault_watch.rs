@@ -272,6 +272,9 @@ pub fn detail_text(status: &DeviceStatus) -> Option<String> {
             Some(s)
         }
         StatusDetail::Media { media } => Some(format!("  · media {media:?}").to_lowercase()),
+        StatusDetail::CardWriter { stock, media } => {
+            Some(format!("  · stock {stock:?}, card {media:?}").to_lowercase())
+        }
         _ => None,
     }
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use kiosk_drivers::cardwriter::{
-    CardRecord, CardWriter, CardWriterModel, CardWriterReport, CardWriterSettings,
-    CardWriterSimulator, RecordDate, RecordKey, SimulatorConfig,
+    CardPosition, CardRecord, CardWriter, CardWriterError, CardWriterModel, CardWriterReport,
+    CardWriterSettings, CardWriterSimulator, RecordDate, RecordKey, SimulatorConfig,
 };
 use kiosk_drivers::status::DeviceStatus;
 use kiosk_drivers::traits::{CardWriterDevice, Device};
@@ -172,11 +172,7 @@ fn record_json(record: &CardRecord) -> serde_json::Value {
 struct Steps(Vec<serde_json::Value>);
 
 impl Steps {
-    fn record<T>(
-        &mut self,
-        step: &str,
-        result: Result<T, kiosk_drivers::cardwriter::CardWriterError>,
-    ) -> Option<T> {
+    fn record<T>(&mut self, step: &str, result: Result<T, CardWriterError>) -> Option<T> {
         match result {
             Ok(value) => {
                 self.0.push(serde_json::json!({ "step": step, "ok": true }));
@@ -212,35 +208,37 @@ pub fn test(port: &str, model: &str, baud: Option<u32>, key: Option<&Path>) -> a
     let mut steps = Steps(Vec::new());
     let mut uid = serde_json::Value::Null;
     let mut read_back = serde_json::Value::Null;
-    let mut dispensed = false;
     let mut passed = false;
-    if steps.record("dispense", writer.dispense_blank()).is_some() {
-        dispensed = true;
-        let written = steps
+    let dispense = writer.dispense_blank();
+    // A card already in the channel before the test is not the test's to capture.
+    let occupied = matches!(dispense, Err(CardWriterError::ChannelOccupied(_)));
+    let dispensed = steps.record("dispense", dispense).is_some();
+    if dispensed
+        && steps
             .record("write", writer.write_card(&record, &key))
+            .is_some()
+        && let Some(content) = steps.record("read", writer.read_card(&key))
+    {
+        uid = content.uid.clone().into();
+        read_back = match &content.record {
+            Ok(found) => record_json(found),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        let same = content.record.as_ref().is_ok_and(|found| *found == record);
+        steps
+            .0
+            .push(serde_json::json!({ "step": "compare", "ok": same }));
+        let verified = steps
+            .record("verify", writer.verify_card(&record, &key))
             .is_some();
-        if written {
-            if let Some(content) = steps.record("read", writer.read_card(&key)) {
-                uid = content.uid.clone().into();
-                read_back = match &content.record {
-                    Ok(found) => record_json(found),
-                    Err(e) => serde_json::json!({ "error": e.to_string() }),
-                };
-                let same = content.record.as_ref().is_ok_and(|found| *found == record);
-                steps.0.push(serde_json::json!({
-                    "step": "compare",
-                    "ok": same,
-                }));
-                let verified = steps
-                    .record("verify", writer.verify_card(&record, &key))
-                    .is_some();
-                passed = same && verified;
-            }
-        }
+        passed = same && verified;
     }
-    // Whatever happened, a card in the channel goes to the bin.
+    // Whatever happened, the test's card goes to the bin (also a blank a failed dispense left
+    // inside).
     let mut captured = false;
-    if dispensed {
+    let left_inside =
+        !dispensed && !occupied && matches!(writer.card_position(), Ok(CardPosition::Inside));
+    if dispensed || left_inside {
         captured = steps.record("capture", writer.capture_card()).is_some();
         passed &= captured;
     }

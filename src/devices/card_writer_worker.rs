@@ -38,6 +38,12 @@ pub struct CardWriterWorkerSettings {
 
 enum Command {
     Operate(Box<CardOrder>),
+    /// Staff's card cycle: a blank is written, verified and captured to the bin.
+    SelfTest {
+        kiosk_id: String,
+    },
+    /// Close the port and open it again (the driver initialises on open).
+    Reset,
     Shutdown,
 }
 
@@ -49,6 +55,16 @@ pub(crate) struct Handle {
 impl Handle {
     pub(crate) fn operate(&self, order: CardOrder) {
         let _ = self.commands.send(Command::Operate(Box::new(order)));
+    }
+
+    pub(crate) fn self_test(&self, kiosk_id: &str) {
+        let _ = self.commands.send(Command::SelfTest {
+            kiosk_id: kiosk_id.to_string(),
+        });
+    }
+
+    pub(crate) fn reset(&self) {
+        let _ = self.commands.send(Command::Reset);
     }
 
     pub(crate) fn shutdown(mut self) {
@@ -91,6 +107,7 @@ fn run(
     let mut writer: Option<CardWriter> = None;
     let mut first = true;
     loop {
+        let mut self_test: Option<String> = None;
         let command = if first {
             first = false;
             None
@@ -98,6 +115,14 @@ fn run(
             match commands.recv_timeout(settings.status_interval) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(Command::Operate(order)) => Some(order),
+                Ok(Command::SelfTest { kiosk_id }) => {
+                    self_test = Some(kiosk_id);
+                    None
+                }
+                Ok(Command::Reset) => {
+                    writer = None;
+                    None
+                }
                 Err(RecvTimeoutError::Timeout) => None,
             }
         };
@@ -131,6 +156,9 @@ fn run(
                     reason: e.clone(),
                 }));
             }
+            if self_test.is_some() {
+                let _ = events.send(DeviceEvent::CardWriterTested(Err(e.clone())));
+            }
             continue;
         }
         let Some(w) = writer.as_mut() else {
@@ -139,8 +167,20 @@ fn run(
                     reason: "card writer not connected".into(),
                 }));
             }
+            if self_test.is_some() {
+                let _ = events.send(DeviceEvent::CardWriterTested(Err(
+                    "card writer not connected".into(),
+                )));
+            }
             continue;
         };
+        if let (Some(kiosk_id), Ok(key)) = (self_test, &key) {
+            let outcome = test_cycle(w, key, &kiosk_id);
+            if outcome.is_ok() {
+                let _ = events.send(DeviceEvent::CardsUsed { cards: 1 });
+            }
+            let _ = events.send(DeviceEvent::CardWriterTested(outcome));
+        }
         if let (Some(order), Ok(key)) = (command, &key) {
             // The result first, the status after: a stack emptied by this very card must not
             // fail the session that took it.
@@ -242,9 +282,12 @@ fn operate(
         }
     };
     match result {
-        Ok(None) | Ok(Some(RewriteOutcome::Rewritten { .. })) => {
+        Ok(None) => {
+            // A blank left the stack, whether the citizen takes it or it is captured.
+            let _ = events.send(DeviceEvent::CardsUsed { cards: 1 });
             wait_until_taken(w, order, settings, events)
         }
+        Ok(Some(RewriteOutcome::Rewritten { .. })) => wait_until_taken(w, order, settings, events),
         Ok(Some(RewriteOutcome::NoCardInserted)) => FlowEvent::StepRefused {
             message: t(
                 "未在规定时间内插入卡片，本次签注未写入",
@@ -265,6 +308,9 @@ fn operate(
             }
         }
         Err(CardWriterError::WriteFailed { disposition, cause }) => {
+            if mode == CardMode::Issue {
+                let _ = events.send(DeviceEvent::CardsUsed { cards: 1 });
+            }
             tracing::warn!(transaction = %order.transaction_id, ?disposition, error = %cause, "card write failed");
             if mode == CardMode::Rewrite {
                 // The citizen's card is half-written: keep it, say so.
@@ -323,4 +369,37 @@ fn wait_until_taken(
             reason: e.to_string(),
         },
     }
+}
+
+/// The technician's cycle: a blank card is written with a test record, read back and checked,
+/// then captured to the bin (a test never hands a card out).
+fn test_cycle(w: &mut CardWriter, key: &RecordKey, kiosk_id: &str) -> Result<String, String> {
+    let today = kiosk_core::wall_clock::CivilTime::at(
+        crate::app::clock::wall_clock_unix_ms(),
+        crate::app::controller::UTC_OFFSET_MINUTES,
+    );
+    let day = RecordDate::new(
+        u16::try_from(today.year).unwrap_or(2026),
+        u8::try_from(today.month).unwrap_or(1),
+        u8::try_from(today.day).unwrap_or(1),
+    )
+    .ok_or("today is not a date")?;
+    let record = CardRecord {
+        item_id: "self-test".into(),
+        holder_ref: "TEST**********0000".into(),
+        valid_from: day,
+        valid_until: day,
+        kiosk_id: kiosk_id.to_string(),
+    };
+    let run = (|| -> Result<String, CardWriterError> {
+        w.dispense_blank()?;
+        w.write_card(&record, key)?;
+        let content = w.verify_card(&record, key)?;
+        w.capture_card()?;
+        Ok(content.uid)
+    })();
+    run.map_err(|e| {
+        let _ = w.capture_card();
+        e.to_string()
+    })
 }

@@ -10,7 +10,7 @@ use super::{DeviceEvent, StatusBoard};
 use kiosk_core::device::DeviceClass;
 use kiosk_core::flow::{DocumentContent, FlowEvent};
 use kiosk_core::text::Language;
-use kiosk_documents::{DocumentFonts, certificate_pdf};
+use kiosk_documents::DocumentFonts;
 use kiosk_drivers::document_printer::IppDocumentPrinter;
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_drivers::traits::{Device, DocumentJob, DocumentJobState};
@@ -150,7 +150,10 @@ fn run(
             }) => {
                 let outcome = print(&printer, &mut fonts, &content, language, &settings);
                 board.update(class, printer.status(), &events);
-                let _ = events.send(result_event(purpose, outcome));
+                if let Ok(sheets) = outcome {
+                    let _ = events.send(DeviceEvent::A4SheetsUsed { sheets });
+                }
+                let _ = events.send(result_event(purpose, outcome.map(|_| ())));
                 continue;
             }
         }
@@ -164,12 +167,16 @@ fn print(
     content: &DocumentContent,
     language: Language,
     settings: &DocumentPrinterSettings,
-) -> Result<(), String> {
+) -> Result<u32, String> {
     if fonts.is_none() {
         *fonts = Some(DocumentFonts::find().map_err(|e| e.to_string())?);
     }
     let fonts = fonts.as_ref().ok_or("no fonts")?;
-    let pdf = certificate_pdf(content, language, fonts).map_err(|e| e.to_string())?;
+    let pages = kiosk_documents::certificate::layout(content, language, fonts)
+        .map_err(|e| e.to_string())?;
+    let sheets = pages.len() as u32;
+    let pdf =
+        kiosk_documents::draw::pdf(&pages, fonts, &content.title.zh).map_err(|e| e.to_string())?;
     let job = DocumentJob {
         title: format!("{} {}", content.template, content.transaction_id),
         pdf,
@@ -179,7 +186,7 @@ fn print(
     tracing::info!(job = id, template = %content.template, "document submitted");
     let report = printer.wait(id, settings.job_timeout);
     match report {
-        Ok(r) if r.state == DocumentJobState::Completed => Ok(()),
+        Ok(r) if r.state == DocumentJobState::Completed => Ok(sheets),
         Ok(r) => {
             let _ = printer.cancel(id);
             let reason = printer

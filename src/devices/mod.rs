@@ -35,6 +35,12 @@ pub enum DeviceEvent {
     StatusChanged { class: DeviceClass, usable: bool },
     /// A receipt was printed using this much paper (measured from its bytes), in millimetres.
     ReceiptPaperUsed { mm: u32 },
+    /// A4 sheets a printed document took.
+    A4SheetsUsed { sheets: u32 },
+    /// Blank cards that left the stack (issued, captured or used by a self-test).
+    CardsUsed { cards: u32 },
+    /// The card writer's self-test: the test card's UID, or why it failed.
+    CardWriterTested(Result<String, String>),
     /// The card writer took a card into its bin (not taken in time, or a failed rewrite).
     CardCaptured {
         transaction_id: String,
@@ -228,6 +234,34 @@ impl DeviceManager {
         match &self.card_writer {
             Some(writer) => writer.operate(order),
             None => tracing::warn!("card requested but this kiosk has no card writer"),
+        }
+    }
+
+    /// Staff's card writer cycle (write, verify, capture a blank card); the result arrives as
+    /// [`DeviceEvent::CardWriterTested`].
+    pub fn test_card_writer(&self, kiosk_id: &str) {
+        if let Some(writer) = &self.card_writer {
+            writer.self_test(kiosk_id);
+        }
+    }
+
+    /// Staff's "reset": reopen the receipt printer's or card writer's port (the card writer
+    /// initialises on open), restart the A4 queue. The ID-card reader and QR scanner reopen by
+    /// themselves.
+    pub fn reset(&self, class: DeviceClass) {
+        match class {
+            DeviceClass::ReceiptPrinter => {
+                if let Some(p) = &self.printer {
+                    p.reconnect();
+                }
+            }
+            DeviceClass::DocumentPrinter => self.resume_document_printer(),
+            DeviceClass::CardWriter => {
+                if let Some(w) = &self.card_writer {
+                    w.reset();
+                }
+            }
+            _ => {}
         }
     }
 

@@ -21,6 +21,8 @@ pub struct PrinterSettings {
 
 enum Command {
     Print(Vec<u8>),
+    /// Close the port and open it again (staff's "reset" after clearing a fault).
+    Reconnect,
     Shutdown,
 }
 
@@ -32,6 +34,10 @@ pub(crate) struct Handle {
 impl Handle {
     pub(crate) fn print(&self, bytes: Vec<u8>) {
         let _ = self.commands.send(Command::Print(bytes));
+    }
+
+    pub(crate) fn reconnect(&self) {
+        let _ = self.commands.send(Command::Reconnect);
     }
 
     pub(crate) fn shutdown(mut self) {
@@ -77,6 +83,10 @@ fn run(
             match commands.recv_timeout(settings.status_interval) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(Command::Print(bytes)) => Some(bytes),
+                Ok(Command::Reconnect) => {
+                    printer = None;
+                    None
+                }
                 Err(RecvTimeoutError::Timeout) => None,
             }
         };

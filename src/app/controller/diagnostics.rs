@@ -261,6 +261,25 @@ impl KioskController {
     }
 
     /// Device results while a self-test waits; returns true when the event was taken.
+    /// The card writer's self-test cycle finished.
+    pub(super) fn diag_card_writer_tested(&mut self, outcome: Result<String, String>) {
+        let Some(state) = self.staff.state.as_mut() else {
+            return;
+        };
+        state.pending_test = None;
+        state.bad = outcome.is_err();
+        state.message = match outcome {
+            Ok(uid) => t(
+                format!("发卡机自检通过：测试卡 {uid} 已写入、核对并回收"),
+                format!("Card writer test passed: test card {uid} written, checked and captured"),
+            ),
+            Err(reason) => t(
+                format!("发卡机自检失败：{reason}"),
+                format!("Card writer test failed: {reason}"),
+            ),
+        };
+    }
+
     /// A staff print on the A4 printer (reprint) finished.
     pub(super) fn diag_document_printed(&mut self, outcome: Result<(), String>) {
         let Some(state) = self.staff.state.as_mut() else {
@@ -411,6 +430,20 @@ impl KioskController {
             "fault-device" => state.fault_device = arg.to_string(),
             "fault-desc" => state.fault_desc = arg.to_string(),
             "self-test" => self.self_test(arg, &staff),
+            "reset" => {
+                if let Some(class) = DeviceClass::from_name(arg) {
+                    self.devices.reset(class);
+                    self.audit(&staff, "device.reset", arg);
+                    self.set_result(
+                        true,
+                        t(
+                            format!("{}已复位", class.display_name().zh),
+                            format!("{} reset", class.display_name().en),
+                        ),
+                        LocalizedText::default(),
+                    );
+                }
+            }
             "close-fault" => {
                 let result = self.store.close_fault(
                     arg,
@@ -617,6 +650,7 @@ impl KioskController {
                 self.devices
                     .print_document(content, Language::Zh, PrintPurpose::Staff);
             }
+            DeviceClass::CardWriter => self.devices.test_card_writer(&self.config.kiosk.id),
             DeviceClass::IdCardReader | DeviceClass::QrScanner => {
                 self.devices.start_reading_on(class);
             }
@@ -630,6 +664,10 @@ impl KioskController {
                 DeviceClass::DocumentPrinter => {
                     t("正在打印 A4 测试页…", "Printing an A4 test page…")
                 }
+                DeviceClass::CardWriter => t(
+                    "发卡机自检：取空白卡、写入、核对、回收…",
+                    "Card writer test: blank card, write, check, capture…",
+                ),
                 DeviceClass::IdCardReader => {
                     t("请将测试卡放在读卡区…", "Place a test card on the reader…")
                 }
@@ -885,19 +923,63 @@ impl KioskController {
                     .and_then(|s| s.last_error.clone())
                     .map(|e| format!("  · {e}"))
                     .unwrap_or_default();
+                let (used_zh, used_en) = self.usage_counter(*class);
+                let resettable = matches!(
+                    class,
+                    DeviceClass::ReceiptPrinter
+                        | DeviceClass::DocumentPrinter
+                        | DeviceClass::CardWriter
+                );
                 DiagRowModel {
                     title: class.display_name(),
                     detail: t(
-                        format!("状态 {state}{detail}{error}"),
-                        format!("state {state}{detail}{error}"),
+                        format!("状态 {state}{detail}{error}{used_zh}"),
+                        format!("state {state}{detail}{error}{used_en}"),
                     ),
                     tone: if usable { "ok" } else { "bad" },
                     action: format!("self-test:{}", class.as_str()),
                     action_label: t("自检", "Self-test"),
-                    ..DiagRowModel::default()
+                    action2: if resettable {
+                        format!("reset:{}", class.as_str())
+                    } else {
+                        String::new()
+                    },
+                    action2_label: if resettable {
+                        t("复位", "Reset")
+                    } else {
+                        LocalizedText::default()
+                    },
                 }
             })
             .collect();
+    }
+
+    /// What the device has used in total, from the consumables counters.
+    fn usage_counter(&self, class: DeviceClass) -> (String, String) {
+        let consumable = match class {
+            DeviceClass::ReceiptPrinter => Consumable::ReceiptPaper,
+            DeviceClass::DocumentPrinter => Consumable::A4Paper,
+            DeviceClass::CardWriter => Consumable::CardStock,
+            _ => return (String::new(), String::new()),
+        };
+        let Ok(level) = self.store.consumable_level(consumable) else {
+            return (String::new(), String::new());
+        };
+        let n = level.used_total;
+        match consumable {
+            Consumable::ReceiptPaper => (
+                format!("  · 累计用纸 {:.1} 米", n as f64 / 1000.0),
+                format!("  · paper used {:.1} m", n as f64 / 1000.0),
+            ),
+            Consumable::A4Paper => (
+                format!("  · 累计打印 {n} 张"),
+                format!("  · {n} sheets printed"),
+            ),
+            Consumable::CardStock => (
+                format!("  · 累计用卡 {n} 张"),
+                format!("  · {n} cards used"),
+            ),
+        }
     }
 
     fn fault_rows(&self, state: &DiagState, view: &mut DiagView) {
