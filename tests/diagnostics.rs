@@ -300,7 +300,10 @@ fn self_tests_consumables_health_and_reprint_against_the_simulators() {
         .unwrap();
     assert_eq!(level.capacity, Some(80_000));
     assert_eq!(level.used_since_replenish, 0);
-    assert!(level.used_total >= 50, "one measured receipt at least: {level:?}");
+    assert!(
+        level.used_total >= 50,
+        "one measured receipt at least: {level:?}"
+    );
 
     // Health and sync now.
     tap(&ui.window, "diag-page-health").unwrap();
