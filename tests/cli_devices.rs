@@ -312,7 +312,7 @@ fn cardwriter_test_writes_verifies_and_captures_the_card() {
     assert_eq!(bin.len(), 1);
     assert!(sim.taken_cards().is_empty());
     assert_eq!(json["uid"], bin[0].uid_hex(), "{json}");
-    let record = record_on(&bin[0], &test_key()).expect("the test record, MAC'd with the test key");
+    let record = record_on(&bin[0], &test_key()).expect("test record, test key");
     assert_eq!(record.item_id, "self-test");
     assert!(record.holder_ref.contains('*'), "{}", record.holder_ref);
     assert_eq!(record.holder_ref, json["record"]["holder_ref"]);
@@ -366,6 +366,17 @@ fn cardwriter_test_that_fails_still_captures_the_card_and_exits_1() {
         kiosk_drivers::cardwriter::CardPosition::None
     );
     assert!(sim.taken_cards().is_empty());
+
+    // An empty stack: the dispense step fails, nothing to capture.
+    sim.set_stack(0);
+    let json = json_with_code(&cardwriter(&["test", "--port", sim.path()]), 1);
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{json}");
+    assert_eq!(steps[0]["step"], "dispense", "{json}");
+    assert_eq!(steps[0]["error"], "card stack empty", "{json}");
+    assert_eq!(json["card_captured"], false, "{json}");
+    assert_eq!(json["after"]["stack"], "empty", "{json}");
+    assert_eq!(sim.bin_cards().len(), 1);
 }
 
 #[test]
