@@ -310,6 +310,15 @@ fn self_tests_consumables_health_and_reprint_against_the_simulators() {
     tap(&ui.window, "diag-sync-now").unwrap();
     ui.pump();
     assert!(diag(ui).get_rows().row_count() >= 8);
+    // The latest log lines, masked: the citizen's journey above logged its steps.
+    let log = diag(ui)
+        .get_rows()
+        .iter()
+        .find(|r| r.title.contains("最近日志"))
+        .map(|r| r.detail.to_string())
+        .expect("recent log lines on the health screen");
+    assert!(log.contains("INFO") || log.contains("WARN"), "{log}");
+    assert!(!log.contains(&kiosk.rig.test_card.id_number), "{log}");
     shot(ui, "12-health");
 
     // Reprint by transaction number: masked data only.

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod controller;
 pub mod fault_watch;
 pub mod health;
+pub mod recent_log;
 pub mod runtime;
 
 pub use a4_test_page::a4_test_page;

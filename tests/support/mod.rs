@@ -32,6 +32,15 @@ pub fn start_kiosk(name: &str) -> TestKiosk {
 /// Like [`start_kiosk`], with the configuration changed by `adjust` first.
 pub fn start_kiosk_with(name: &str, adjust: impl FnOnce(&mut KioskConfig)) -> TestKiosk {
     install_headless_platform().expect("headless platform");
+    {
+        // The kiosk's recent-log layer, as the binary installs it (health screen).
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let _ = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("info"))
+            .with(kiosk::app::recent_log::RecentLogLayer)
+            .try_init();
+    }
     let dir = std::env::temp_dir().join(format!("kiosk-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

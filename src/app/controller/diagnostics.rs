@@ -1125,6 +1125,17 @@ impl KioskController {
                 "ok",
             ),
         ];
+        let lines = crate::app::recent_log::recent_lines(8);
+        view.rows.push(row(
+            "最近日志",
+            "Recent log lines",
+            if lines.is_empty() {
+                "—".into()
+            } else {
+                lines.join("\n")
+            },
+            "ok",
+        ));
     }
 }
 
