@@ -701,7 +701,7 @@ impl KioskController {
             .printout(&id, PrintoutKind::Document)
             .ok()
             .flatten();
-        let bytes = match receipt.as_ref().and_then(|p| reprint_receipt(p)) {
+        let bytes = match receipt.as_ref().and_then(reprint_receipt) {
             Some(bytes) => Some(bytes),
             // No stored receipt (printed before printouts were kept): a short one from the
             // masked transaction record.
@@ -733,14 +733,14 @@ impl KioskController {
             what.push(("回执", "receipt"));
         }
         let mut document_pending = false;
-        if let Some((content, language)) = document {
-            if has_a4 {
-                self.devices.resume_document_printer();
-                self.devices
-                    .print_document(content, language, PrintPurpose::Staff);
-                document_pending = true;
-                what.push(("A4 证明", "A4 certificate"));
-            }
+        if let Some((content, language)) = document
+            && has_a4
+        {
+            self.devices.resume_document_printer();
+            self.devices
+                .print_document(content, language, PrintPurpose::Staff);
+            document_pending = true;
+            what.push(("A4 证明", "A4 certificate"));
         }
         if let Some(state) = self.staff.state.as_mut() {
             state.pending_test = Some(if document_pending {
