@@ -165,9 +165,20 @@ fn paper_out_opens_a_fault_the_item_is_unavailable_and_staff_clear_it() {
         .into_iter()
         .find(|id| id.starts_with("diag-close-fault:"))
         .unwrap();
+    tap(&ui.window, "diag-close-note:replaced").unwrap();
+    ui.pump();
     tap(&ui.window, &close).unwrap();
     ui.pump();
     assert!(open_faults(&kiosk).is_empty());
+    let note: String = rusqlite::Connection::open(kiosk.dir.join("kiosk.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT note FROM faults WHERE device = 'id_card_reader' AND cleared_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(note.contains("已更换耗材或部件"), "{note}");
     tap(&ui.window, "diag-exit").unwrap();
     ui.pump();
     assert_eq!(page(ui), "home");

@@ -231,6 +231,7 @@ fn render_diag(window: &AppWindow, view: &DiagView, lang: Language) {
     };
     d.set_choices_a(choices(&view.choices_a));
     d.set_choices_b(choices(&view.choices_b));
+    d.set_choices_c(choices(&view.choices_c));
 }
 
 fn render_home(k: &Kiosk<'_>) {

@@ -89,4 +89,6 @@ pub struct DiagView {
     pub rows: Vec<DiagRowModel>,
     pub choices_a: Vec<DiagChoiceModel>,
     pub choices_b: Vec<DiagChoiceModel>,
+    /// Third choice list (the note a fault is closed with).
+    pub choices_c: Vec<DiagChoiceModel>,
 }

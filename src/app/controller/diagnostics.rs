@@ -49,6 +49,15 @@ pub const FAULT_DESCRIPTIONS: [(&str, &str, &str); 4] = [
     ("dirty", "污损需清洁", "Dirty, needs cleaning"),
 ];
 
+/// Notes staff choose from when they close a fault (key, Chinese, English).
+pub const CLOSE_NOTES: [(&str, &str, &str); 5] = [
+    ("fixed", "现场已处理", "Fixed on site"),
+    ("replaced", "已更换耗材或部件", "Supplies or parts replaced"),
+    ("restarted", "设备已重启恢复", "Restarted, working again"),
+    ("vendor", "已报厂家维修", "Handed to the vendor for repair"),
+    ("false_alarm", "误报，无故障", "False alarm, nothing wrong"),
+];
+
 fn t(zh: impl Into<String>, en: impl Into<String>) -> LocalizedText {
     LocalizedText::new(zh, en)
 }
@@ -77,6 +86,8 @@ struct DiagState {
     surfaces: BTreeSet<String>,
     fault_device: String,
     fault_desc: String,
+    /// The note a fault is closed with (a `CLOSE_NOTES` key).
+    close_note: String,
     /// A self-test waiting for its device result.
     pending_test: Option<DeviceClass>,
     /// The pending print is a reprint, not a test receipt.
@@ -429,6 +440,7 @@ impl KioskController {
             }
             "fault-device" => state.fault_device = arg.to_string(),
             "fault-desc" => state.fault_desc = arg.to_string(),
+            "close-note" => state.close_note = arg.to_string(),
             "self-test" => self.self_test(arg, &staff),
             "reset" => {
                 if let Some(class) = DeviceClass::from_name(arg) {
@@ -445,12 +457,12 @@ impl KioskController {
                 }
             }
             "close-fault" => {
-                let result = self.store.close_fault(
-                    arg,
-                    Some("现场已处理 / fixed on site"),
-                    Some(&staff),
-                    at,
-                );
+                let note = CLOSE_NOTES
+                    .iter()
+                    .find(|n| n.0 == state.close_note)
+                    .unwrap_or(&CLOSE_NOTES[0]);
+                let note = format!("{} / {}", note.1, note.2);
+                let result = self.store.close_fault(arg, Some(&note), Some(&staff), at);
                 self.set_result(
                     result.is_ok(),
                     t("故障已关闭", "Fault closed"),
@@ -999,6 +1011,19 @@ impl KioskController {
                 action: format!("fault-desc:{}", d.0),
                 label: t(d.1, d.2),
                 selected: state.fault_desc == d.0,
+            })
+            .collect();
+        let chosen = if CLOSE_NOTES.iter().any(|n| n.0 == state.close_note) {
+            state.close_note.as_str()
+        } else {
+            CLOSE_NOTES[0].0
+        };
+        view.choices_c = CLOSE_NOTES
+            .iter()
+            .map(|n| DiagChoiceModel {
+                action: format!("close-note:{}", n.0),
+                label: t(n.1, n.2),
+                selected: n.0 == chosen,
             })
             .collect();
         if let Ok(faults) = self.store.open_faults() {
