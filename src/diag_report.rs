@@ -134,7 +134,7 @@ pub fn report(config: &KioskConfig, probe: bool) -> anyhow::Result<DiagReport> {
         let (state, detail) = match (probe, section.port_kind()) {
             (false, _) => ("not_probed".to_string(), None),
             (true, DevicePort::Simulator) => ("simulator".to_string(), None),
-            (true, _) => probe_device(class, &section.port, section.baud),
+            (true, _) => probe_device(class, section),
         };
         report.devices.push(DeviceLine {
             class: class.as_str().into(),
@@ -147,13 +147,17 @@ pub fn report(config: &KioskConfig, probe: bool) -> anyhow::Result<DiagReport> {
 }
 
 /// Opens the device briefly and reads its state (the receipt printer's DLE EOT status).
-fn probe_device(class: DeviceClass, port: &str, baud: Option<u32>) -> (String, Option<String>) {
+fn probe_device(
+    class: DeviceClass,
+    section: &kiosk_core::config::DeviceSection,
+) -> (String, Option<String>) {
+    let (port, baud) = (section.port.as_str(), section.baud);
     use kiosk_drivers::escpos::ReceiptPrinter;
     use kiosk_drivers::idcard::{IdCardReader, ReaderTimeouts};
     use kiosk_drivers::qr::{QrScanner, ScanMode};
     let timeout = Duration::from_secs(2);
     let result: Result<(String, Option<String>), String> = match class {
-        DeviceClass::ReceiptPrinter => ReceiptPrinter::open(port, baud.unwrap_or(38_400), timeout)
+        DeviceClass::ReceiptPrinter => ReceiptPrinter::open_any(port, baud.unwrap_or(38_400), timeout)
             .map_err(|e| e.to_string())
             .and_then(|mut p| {
                 p.report()
@@ -176,6 +180,45 @@ fn probe_device(class: DeviceClass, port: &str, baud: Option<u32>) -> (String, O
             QrScanner::open(port, baud.unwrap_or(9_600), ScanMode::Continuous)
                 .map(|_| ("online".to_string(), None))
                 .map_err(|e| e.to_string())
+        }
+        DeviceClass::DocumentPrinter => {
+            kiosk_drivers::document_printer::IppDocumentPrinter::new(port)
+                .and_then(|p| p.report())
+                .map(|r| {
+                    let s = r.status();
+                    (
+                        s.state.as_str().to_string(),
+                        Some(format!("{} {}", r.make_and_model, r.reasons.join(",")))
+                            .filter(|d| !d.trim().is_empty()),
+                    )
+                })
+                .map_err(|e| e.to_string())
+        }
+        DeviceClass::CardWriter => {
+            use kiosk_drivers::cardwriter::{CardWriter, CardWriterModel, CardWriterSettings};
+            use kiosk_drivers::traits::CardWriterDevice;
+            section
+                .model
+                .as_deref()
+                .unwrap_or("crt591")
+                .parse::<CardWriterModel>()
+                .map_err(|e| e.to_string())
+                .and_then(|model| {
+                    let settings = CardWriterSettings {
+                        baud: baud.unwrap_or(9_600),
+                        ..CardWriterSettings::default()
+                    };
+                    CardWriter::open(model, port, &settings).map_err(|e| e.to_string())
+                })
+                .and_then(|mut w| w.report().map_err(|e| e.to_string()))
+                .map(|r| {
+                    let s = r.to_device_status();
+                    (
+                        s.state.as_str().to_string(),
+                        crate::app::fault_watch::detail_text(&s)
+                            .map(|d| d.trim_start_matches("  · ").to_string()),
+                    )
+                })
         }
         _ => Ok(("no_driver".to_string(), None)),
     };
