@@ -2,6 +2,7 @@
 //! what it reads into a flow event (personal data stays in memory), and reconnects a reader
 //! that was unplugged.
 
+use super::worker::WorkerHandle;
 use super::{DeviceEvent, StatusBoard};
 use kiosk_core::catalogue::CardType;
 use kiosk_core::device::DeviceClass;
@@ -11,8 +12,7 @@ use kiosk_drivers::idcard::{
 };
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_protocol::wire::PersonalData;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// Where the reader is and how often to look for a card.
@@ -29,25 +29,19 @@ enum Command {
     Shutdown,
 }
 
-pub(crate) struct Handle {
-    commands: Sender<Command>,
-    thread: Option<JoinHandle<()>>,
-}
+pub(crate) struct Handle(WorkerHandle<Command>);
 
 impl Handle {
     pub(crate) fn start_reading(&self) {
-        let _ = self.commands.send(Command::StartReading);
+        self.0.send(Command::StartReading);
     }
 
     pub(crate) fn stop_reading(&self) {
-        let _ = self.commands.send(Command::StopReading);
+        self.0.send(Command::StopReading);
     }
 
-    pub(crate) fn shutdown(mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown(Command::Shutdown);
     }
 }
 
@@ -59,15 +53,9 @@ pub(crate) fn spawn(
     board: StatusBoard,
     events: Sender<DeviceEvent>,
 ) -> Handle {
-    let (tx, rx) = channel();
-    let thread = std::thread::Builder::new()
-        .name("id-card-reader".into())
-        .spawn(move || run(settings, rx, board, events))
-        .ok();
-    Handle {
-        commands: tx,
-        thread,
-    }
+    Handle(WorkerHandle::spawn("id-card-reader", move |rx| {
+        run(settings, rx, board, events)
+    }))
 }
 
 fn status(state: DeviceState, error: Option<String>) -> DeviceStatus {

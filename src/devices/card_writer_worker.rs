@@ -7,6 +7,7 @@
 //! citizen's card that failed mid-rewrite is kept in the bin and the citizen is told to collect
 //! the result at a counter with the transaction number.
 
+use super::worker::WorkerHandle;
 use super::{DeviceEvent, StatusBoard};
 use kiosk_core::catalogue::CardMode;
 use kiosk_core::device::DeviceClass;
@@ -19,8 +20,7 @@ use kiosk_drivers::cardwriter::{
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_drivers::traits::{CardWriterDevice, Device};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -47,31 +47,25 @@ enum Command {
     Shutdown,
 }
 
-pub(crate) struct Handle {
-    commands: Sender<Command>,
-    thread: Option<JoinHandle<()>>,
-}
+pub(crate) struct Handle(WorkerHandle<Command>);
 
 impl Handle {
     pub(crate) fn operate(&self, order: CardOrder) {
-        let _ = self.commands.send(Command::Operate(Box::new(order)));
+        self.0.send(Command::Operate(Box::new(order)));
     }
 
     pub(crate) fn self_test(&self, kiosk_id: &str) {
-        let _ = self.commands.send(Command::SelfTest {
+        self.0.send(Command::SelfTest {
             kiosk_id: kiosk_id.to_string(),
         });
     }
 
     pub(crate) fn reset(&self) {
-        let _ = self.commands.send(Command::Reset);
+        self.0.send(Command::Reset);
     }
 
-    pub(crate) fn shutdown(mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown(Command::Shutdown);
     }
 }
 
@@ -80,15 +74,9 @@ pub(crate) fn spawn(
     board: StatusBoard,
     events: Sender<DeviceEvent>,
 ) -> Handle {
-    let (tx, rx) = channel();
-    let thread = std::thread::Builder::new()
-        .name("card-writer".into())
-        .spawn(move || run(settings, rx, board, events))
-        .ok();
-    Handle {
-        commands: tx,
-        thread,
-    }
+    Handle(WorkerHandle::spawn("card-writer", move |rx| {
+        run(settings, rx, board, events)
+    }))
 }
 
 fn t(zh: &str, en: &str) -> LocalizedText {

@@ -6,6 +6,7 @@
 //! otherwise print the certificate later, when the citizen has gone. The transaction stands and
 //! staff reprint it by number.
 
+use super::worker::WorkerHandle;
 use super::{DeviceEvent, StatusBoard};
 use kiosk_core::device::DeviceClass;
 use kiosk_core::flow::{DocumentContent, FlowEvent};
@@ -14,8 +15,7 @@ use kiosk_documents::DocumentFonts;
 use kiosk_drivers::document_printer::IppDocumentPrinter;
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
 use kiosk_drivers::traits::{Device, DocumentJob, DocumentJobState};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -47,10 +47,7 @@ enum Command {
     Shutdown,
 }
 
-pub(crate) struct Handle {
-    commands: Sender<Command>,
-    thread: Option<JoinHandle<()>>,
-}
+pub(crate) struct Handle(WorkerHandle<Command>);
 
 impl Handle {
     pub(crate) fn print(
@@ -59,7 +56,7 @@ impl Handle {
         language: Language,
         purpose: PrintPurpose,
     ) {
-        let _ = self.commands.send(Command::Print {
+        self.0.send(Command::Print {
             content: Box::new(content),
             language,
             purpose,
@@ -67,14 +64,11 @@ impl Handle {
     }
 
     pub(crate) fn resume(&self) {
-        let _ = self.commands.send(Command::Resume);
+        self.0.send(Command::Resume);
     }
 
-    pub(crate) fn shutdown(mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown(Command::Shutdown);
     }
 }
 
@@ -83,15 +77,9 @@ pub(crate) fn spawn(
     board: StatusBoard,
     events: Sender<DeviceEvent>,
 ) -> Handle {
-    let (tx, rx) = channel();
-    let thread = std::thread::Builder::new()
-        .name("document-printer".into())
-        .spawn(move || run(settings, rx, board, events))
-        .ok();
-    Handle {
-        commands: tx,
-        thread,
-    }
+    Handle(WorkerHandle::spawn("document-printer", move |rx| {
+        run(settings, rx, board, events)
+    }))
 }
 
 /// The result event a print produces, for the session or for diagnostics.

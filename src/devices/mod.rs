@@ -7,6 +7,7 @@ mod card_writer_worker;
 mod document_printer_worker;
 mod qr_scanner_worker;
 mod receipt_printer_worker;
+mod worker;
 
 use kiosk_core::device::{DeviceClass, DevicePresence};
 use kiosk_core::flow::{CardOrder, DocumentContent, FlowEvent};

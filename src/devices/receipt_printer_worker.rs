@@ -1,14 +1,14 @@
 //! The receipt printer's worker thread: prints what the controller sends, watches the paper and
 //! cover through DLE EOT status polling, and reconnects a printer that was unplugged.
 
+use super::worker::WorkerHandle;
 use super::{DeviceEvent, StatusBoard};
 use kiosk_core::device::DeviceClass;
 use kiosk_core::flow::FlowEvent;
 use kiosk_drivers::escpos::receipt::EncodedReceipt;
 use kiosk_drivers::escpos::{PrinterError, ReceiptPrinter};
 use kiosk_drivers::status::{DeviceClass as DriverClass, DeviceState, DeviceStatus};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -26,25 +26,19 @@ enum Command {
     Shutdown,
 }
 
-pub(crate) struct Handle {
-    commands: Sender<Command>,
-    thread: Option<JoinHandle<()>>,
-}
+pub(crate) struct Handle(WorkerHandle<Command>);
 
 impl Handle {
     pub(crate) fn print(&self, bytes: Vec<u8>) {
-        let _ = self.commands.send(Command::Print(bytes));
+        self.0.send(Command::Print(bytes));
     }
 
     pub(crate) fn reconnect(&self) {
-        let _ = self.commands.send(Command::Reconnect);
+        self.0.send(Command::Reconnect);
     }
 
-    pub(crate) fn shutdown(mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown(Command::Shutdown);
     }
 }
 
@@ -53,15 +47,9 @@ pub(crate) fn spawn(
     board: StatusBoard,
     events: Sender<DeviceEvent>,
 ) -> Handle {
-    let (tx, rx) = channel();
-    let thread = std::thread::Builder::new()
-        .name("receipt-printer".into())
-        .spawn(move || run(settings, rx, board, events))
-        .ok();
-    Handle {
-        commands: tx,
-        thread,
-    }
+    Handle(WorkerHandle::spawn("receipt-printer", move |rx| {
+        run(settings, rx, board, events)
+    }))
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
