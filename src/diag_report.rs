@@ -157,20 +157,22 @@ fn probe_device(
     use kiosk_drivers::qr::{QrScanner, ScanMode};
     let timeout = Duration::from_secs(2);
     let result: Result<(String, Option<String>), String> = match class {
-        DeviceClass::ReceiptPrinter => ReceiptPrinter::open_any(port, baud.unwrap_or(38_400), timeout)
-            .map_err(|e| e.to_string())
-            .and_then(|mut p| {
-                p.report()
-                    .map(|r| {
-                        let s = r.to_device_status();
-                        (
-                            s.state.as_str().to_string(),
-                            crate::app::fault_watch::detail_text(&s)
-                                .map(|d| d.trim_start_matches("  · ").to_string()),
-                        )
-                    })
-                    .map_err(|e| e.to_string())
-            }),
+        DeviceClass::ReceiptPrinter => {
+            ReceiptPrinter::open_any(port, baud.unwrap_or(38_400), timeout)
+                .map_err(|e| e.to_string())
+                .and_then(|mut p| {
+                    p.report()
+                        .map(|r| {
+                            let s = r.to_device_status();
+                            (
+                                s.state.as_str().to_string(),
+                                crate::app::fault_watch::detail_text(&s)
+                                    .map(|d| d.trim_start_matches("  · ").to_string()),
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                })
+        }
         DeviceClass::IdCardReader => {
             IdCardReader::open(port, baud.unwrap_or(115_200), ReaderTimeouts::default())
                 .map(|_| ("online".to_string(), None))

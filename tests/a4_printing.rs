@@ -147,18 +147,7 @@ fn a_certificate_prints_and_a_paper_out_mid_job_is_recovered_and_reprinted() {
         diag(ui).get_message().contains("测试页已打印")
     });
     assert_eq!(pdfs(cups).len(), 2);
-    tap(&ui.window, "diag-page-reprint").unwrap();
-    ui.pump();
-    let digits: String = id
-        .rsplitn(3, '-')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    for d in digits.chars() {
-        tap(&ui.window, &format!("diag-key-{d}")).unwrap();
-    }
+    support::staff::type_transaction_number(ui, &id);
     tap(&ui.window, "diag-reprint").unwrap();
     wait_until(ui, "certificate reprinted", 60, |ui| {
         diag(ui).get_message().contains("A4 证明已补打")

@@ -333,13 +333,7 @@ fn self_tests_consumables_health_and_reprint_against_the_simulators() {
     shot(ui, "12-health");
 
     // Reprint by transaction number: masked data only.
-    tap(&ui.window, "diag-page-reprint").unwrap();
-    let digits: String = id.chars().filter(char::is_ascii_digit).collect();
-    let digits = &digits[digits.len() - 14..];
-    for d in digits.chars() {
-        tap(&ui.window, &format!("diag-key-{d}")).unwrap();
-    }
-    ui.pump();
+    support::staff::type_transaction_number(ui, &id);
     shot(ui, "13-reprint");
     tap(&ui.window, "diag-reprint").unwrap();
     let receipts = printer.wait_for_receipts(3, Duration::from_secs(10));

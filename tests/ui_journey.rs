@@ -303,18 +303,7 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
     // With paper back, staff reprint the citizen's receipt by its number: the same receipt,
     // headed as a reprint.
     support::staff::enter(ui);
-    tap(&ui.window, "diag-page-reprint").unwrap();
-    ui.pump();
-    let digits: String = id
-        .rsplitn(3, '-')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    for d in digits.chars() {
-        tap(&ui.window, &format!("diag-key-{d}")).unwrap();
-    }
+    support::staff::type_transaction_number(ui, &id);
     tap(&ui.window, "diag-reprint").unwrap();
     let receipts = printer.wait_for_receipts(1, Duration::from_secs(10));
     assert_eq!(receipts.len(), 1);

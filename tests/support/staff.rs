@@ -73,3 +73,15 @@ pub fn open_faults(kiosk: &TestKiosk) -> Vec<(String, String)> {
         .map(|f| (f.device, f.code))
         .collect()
 }
+
+/// On the reprint page, types the date and number digits of transaction `id`
+/// (`KSK-…-YYYYMMDD-NNNNNN`), as staff read them off the citizen's screen or receipt.
+pub fn type_transaction_number(ui: &KioskUi, id: &str) {
+    tap(&ui.window, "diag-page-reprint").unwrap();
+    ui.pump();
+    let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+    for d in digits[digits.len() - 14..].chars() {
+        tap(&ui.window, &format!("diag-key-{d}")).unwrap();
+    }
+    ui.pump();
+}
