@@ -21,6 +21,7 @@
 //! ```
 
 mod api;
+pub mod catalogue;
 pub mod clock;
 pub mod config;
 mod server;
@@ -39,6 +40,9 @@ pub use storage::sqlite::SqliteStore;
 pub use storage::{
     Alarm, CentralStorage, Connectivity, FleetPolicy, IngestSummary, KioskState, KioskTransition,
     StorageError, SweepReport, Ticket, TicketUpdate, TransitionSubject,
+};
+pub use storage::{
+    CataloguePublication, CatalogueRefusal, CatalogueVersion, CatalogueVersionInfo, RolloutRow,
 };
 
 /// The store the service runs on by default: SQLite. Open it beside a running service (or after

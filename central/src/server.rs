@@ -12,6 +12,7 @@ use crate::config::{CentralConfig, ConfigError};
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{CentralStorage, FleetPolicy, StorageError};
+use kiosk_protocol::catalogue_envelope::SigningKeyFile;
 use kiosk_protocol::{SealingError, SealingKey};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,7 @@ pub struct CentralBuilder {
     source: StoreSource,
     policy: FleetPolicy,
     sweep_every: Option<Duration>,
+    catalogue_signer: Option<Arc<SigningKeyFile>>,
 }
 
 impl CentralBuilder {
@@ -53,6 +55,7 @@ impl CentralBuilder {
             config,
             policy: FleetPolicy::default(),
             sweep_every: None,
+            catalogue_signer: None,
         }
     }
 
@@ -96,8 +99,17 @@ impl CentralBuilder {
         self
     }
 
+    /// The central office's catalogue signing key: catalogues imported over the admin API are
+    /// signed with it, and "suspend an item" can sign its new version. Without it, imported
+    /// versions stay unsigned until signed with `kiosk-central catalogue sign`.
+    pub fn catalogue_signing_key(mut self, key: SigningKeyFile) -> Self {
+        self.catalogue_signer = Some(Arc::new(key));
+        self
+    }
+
     fn options(&self) -> ServiceOptions {
         ServiceOptions {
+            catalogue_signer: self.catalogue_signer.clone(),
             policy: self.policy.clone(),
             sweep_every: self.sweep_every.unwrap_or_else(|| {
                 OFFLINE_SWEEP_EVERY
@@ -122,6 +134,7 @@ impl CentralBuilder {
 
 #[derive(Clone)]
 struct ServiceOptions {
+    catalogue_signer: Option<Arc<SigningKeyFile>>,
     policy: FleetPolicy,
     sweep_every: Duration,
 }
@@ -253,6 +266,7 @@ async fn start(
         credentials: Arc::new(Credentials::new(config.kiosks, config.admin_token)),
         policy: options.policy.clone(),
         metrics: Arc::new(Metrics::default()),
+        catalogue_signer: options.catalogue_signer.clone(),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let sweep_every = options.sweep_every;

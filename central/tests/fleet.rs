@@ -741,7 +741,10 @@ fn a_version_1_database_migrates_and_backfills_statistics(engine: Engine) {
               VALUES ('a', 'online', 1, 'x', '0.1.0', 3, '[]', 10, 10, '[]', 0, 0, 'x', 5);"
     ));
     let store = fx.store();
-    assert_eq!(fx.schema_version(), 2);
+    assert_eq!(
+        fx.schema_version(),
+        kiosk_central::storage::migrations::latest_version()
+    );
     let rows = store
         .transaction_stats(StatsGroup::Day, &DayRange::default())
         .expect("stats");

@@ -403,7 +403,7 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe(engine: Engine) 
     let state = store.kiosk_state(KIOSK_1).expect("state").expect("seen");
     assert_eq!(state.last_heartbeat.seq, 7);
     drop(store);
-    assert_eq!(fx.schema_version(), 2, "migrations 1 and 2 applied");
+    assert_eq!(fx.schema_version(), 3, "migrations 1 to 3 applied");
     central.shutdown();
 }
 

@@ -290,7 +290,7 @@ pub async fn list_alarms(
 }
 
 /// An optional JSON object body; an empty body is `{}`.
-fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+pub(super) fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
@@ -301,7 +301,7 @@ fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError>
 }
 
 /// A required short text field of a body.
-fn text_field(
+pub(super) fn text_field(
     body: &serde_json::Map<String, Value>,
     name: &str,
     max_chars: usize,

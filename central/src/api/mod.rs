@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod catalogue;
 mod heartbeat;
 mod metrics;
 mod outbox;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub credentials: Arc<Credentials>,
     pub policy: FleetPolicy,
     pub metrics: Arc<Metrics>,
+    /// Signs catalogues imported over the admin API and suspensions; `None`: not configured.
+    pub catalogue_signer: Option<Arc<kiosk_protocol::catalogue_envelope::SigningKeyFile>>,
 }
 
 /// The service's routes.
@@ -41,6 +44,38 @@ pub fn router(state: AppState) -> Router {
         .route(paths::OUTBOX, post(outbox::receive_batch))
         .route(paths::HEARTBEAT, post(heartbeat::receive_heartbeat))
         .route(paths::TRANSACTIONS, get(transactions::list_transactions))
+        .route(
+            "/api/v1/catalogue/desired",
+            get(catalogue::desired_envelope),
+        )
+        .route(
+            "/api/v1/catalogue/{version}",
+            get(catalogue::version_envelope),
+        )
+        .route(
+            "/api/v1/admin/catalogue/versions",
+            get(catalogue::list_versions).post(catalogue::import_version),
+        )
+        .route(
+            "/api/v1/admin/catalogue/versions/{version}",
+            get(catalogue::show_version),
+        )
+        .route(
+            "/api/v1/admin/catalogue/versions/{version}/catalogue.toml",
+            get(catalogue::export_version),
+        )
+        .route(
+            "/api/v1/admin/catalogue/versions/{version}/sign",
+            post(catalogue::sign_version),
+        )
+        .route("/api/v1/admin/catalogue/publish", post(catalogue::publish))
+        .route("/api/v1/admin/catalogue/rollout", get(catalogue::rollout))
+        .route("/api/v1/admin/catalogue/suspend", post(catalogue::suspend))
+        .route("/api/v1/admin/kiosk-groups", get(catalogue::list_groups))
+        .route(
+            "/api/v1/admin/kiosks/{id}/group",
+            axum::routing::put(catalogue::set_group),
+        )
         .route("/api/v1/admin/kiosks", get(admin::fleet))
         .route("/api/v1/admin/availability", get(admin::availability_now))
         .route(

@@ -203,6 +203,40 @@ CREATE INDEX transactions_by_day ON transactions (finished_day);
 CREATE INDEX transactions_by_kiosk_day ON transactions (kiosk_id, finished_day);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "catalogue versions, publications, kiosk groups",
+        sql: r#"
+CREATE TABLE catalogue_versions (
+    version        INTEGER PRIMARY KEY,     -- the catalogue's own `version`; only goes up
+    published_at   TEXT    NOT NULL,        -- the catalogue's own `published_at`
+    catalogue      TEXT    NOT NULL,        -- the TOML text, byte for byte as signed
+    item_count     INTEGER NOT NULL,
+    note           TEXT    NOT NULL,        -- change log
+    created_by     TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL,        -- server clock
+    key_id         TEXT,                    -- NULL until signed
+    signature      TEXT,                    -- Ed25519, hex
+    signed_at      TEXT
+);
+
+CREATE TABLE catalogue_publications (
+    id             INTEGER PRIMARY KEY,
+    version        INTEGER NOT NULL REFERENCES catalogue_versions (version),
+    target_group   TEXT,                    -- NULL: every kiosk
+    published_by   TEXT    NOT NULL,
+    published_at   TEXT    NOT NULL
+);
+CREATE INDEX catalogue_publications_by_target ON catalogue_publications (target_group, version);
+
+CREATE TABLE kiosk_groups (
+    kiosk_id       TEXT    PRIMARY KEY,
+    group_name     TEXT    NOT NULL,
+    updated_at     TEXT    NOT NULL
+);
+CREATE INDEX kiosk_groups_by_group ON kiosk_groups (group_name);
+"#,
+    },
 ];
 
 /// The schema version this program writes.

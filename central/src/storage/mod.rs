@@ -4,6 +4,7 @@
 //! The interface speaks in the service's own terms (checked events, heartbeats, listings), never
 //! in SQL. Every method is blocking; async callers run them on the blocking pool.
 
+pub mod catalogue;
 pub mod fleet;
 pub mod migrations;
 pub mod postgres;
@@ -12,6 +13,10 @@ mod sql;
 pub mod sqlite;
 
 use crate::clock::ServerTime;
+pub use catalogue::{
+    CataloguePublication, CatalogueRefusal, CatalogueVersion, CatalogueVersionInfo,
+    NewCatalogueVersion, RolloutRow,
+};
 pub use fleet::{
     AbandonmentRow, Alarm, AlarmStatusFilter, AvailabilityPoint, DayRange, DisinfectionRecord,
     DisinfectionRow, FaultAction, FaultRow, FleetPolicy, KioskActivity, StatsGroup, StatsRow,
@@ -325,6 +330,66 @@ pub trait CentralStorage: Send + Sync + 'static {
 
     /// Active alarms by severity and the number of open tickets (for `/metrics`).
     fn alarm_counts(&self) -> Result<(BTreeMap<String, i64>, i64), StorageError>;
+
+    // ---- catalogue: versions, signatures, publications, groups (see [`catalogue`]) --------
+
+    /// Stores a new catalogue version (already checked by the catalogue parser). Refused,
+    /// storing nothing, when its number is not above every stored version.
+    fn insert_catalogue_version(
+        &self,
+        new: &NewCatalogueVersion,
+    ) -> Result<Result<(), CatalogueRefusal>, StorageError>;
+
+    /// The highest stored catalogue version.
+    fn latest_catalogue_version(&self) -> Result<Option<u32>, StorageError>;
+
+    /// Every stored version without its text, newest first (the change log).
+    fn catalogue_versions(&self) -> Result<Vec<CatalogueVersionInfo>, StorageError>;
+
+    /// One version with its text.
+    fn catalogue_version(&self, version: u32) -> Result<Option<CatalogueVersion>, StorageError>;
+
+    /// Sets (or replaces) a version's signature.
+    fn sign_catalogue_version(
+        &self,
+        version: u32,
+        key_id: &str,
+        signature: &str,
+        signed_at: &ServerTime,
+    ) -> Result<Result<(), CatalogueRefusal>, StorageError>;
+
+    /// Publishes a signed version to every kiosk (`target_group` `None`) or to one group.
+    fn publish_catalogue(
+        &self,
+        version: u32,
+        target_group: Option<&str>,
+        by: &str,
+        at: &ServerTime,
+    ) -> Result<Result<CataloguePublication, CatalogueRefusal>, StorageError>;
+
+    /// Every publication, newest first.
+    fn catalogue_publications(&self) -> Result<Vec<CataloguePublication>, StorageError>;
+
+    /// The highest version published to every kiosk or to the kiosk's group.
+    fn desired_catalogue_version(&self, kiosk_id: &str) -> Result<Option<u32>, StorageError>;
+
+    /// Whether `version` was published to every kiosk or to the kiosk's group.
+    fn catalogue_published_to(&self, kiosk_id: &str, version: u32) -> Result<bool, StorageError>;
+
+    /// Puts a kiosk in a group (replacing its group), or in none.
+    fn set_kiosk_group(
+        &self,
+        kiosk_id: &str,
+        group: Option<&str>,
+        at: &ServerTime,
+    ) -> Result<(), StorageError>;
+
+    /// Every (kiosk, group), by kiosk id.
+    fn kiosk_groups(&self) -> Result<Vec<(String, String)>, StorageError>;
+
+    /// Desired and reported versions of every kiosk that sent a heartbeat or is in a group, by
+    /// id, and the version published to all (what any other kiosk is asked to run).
+    fn catalogue_rollout(&self) -> Result<(Vec<RolloutRow>, Option<u32>), StorageError>;
 }
 
 /// The fleet methods of [`CentralStorage`], the same on every engine: each runs the shared

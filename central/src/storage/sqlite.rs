@@ -410,6 +410,7 @@ impl CentralStorage for SqliteStore {
     }
 
     fleet_methods!();
+    super::catalogue::catalogue_methods!();
 }
 
 /// Inserts the event unless (kiosk, key) is already stored; `true` when it was inserted.

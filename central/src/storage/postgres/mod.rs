@@ -481,6 +481,7 @@ impl CentralStorage for PostgresStore {
     }
 
     fleet_methods!();
+    crate::storage::catalogue::catalogue_methods!();
 }
 
 fn listing_row(row: &Row) -> Result<StoredListing, ::postgres::Error> {
