@@ -49,6 +49,8 @@ pub struct KioskController {
     staff: StaffDesk,
     /// The uploader's status, for the health screen (set by the runtime).
     sync_status: Option<Box<dyn Fn() -> Option<UploaderStatus> + Send>>,
+    /// A newer catalogue from the centre, waiting for the current session to end.
+    pending_catalogue: Option<Catalogue>,
 }
 
 impl KioskController {
@@ -81,9 +83,49 @@ impl KioskController {
             watch,
             staff,
             sync_status: None,
+            pending_catalogue: None,
         };
         controller.refresh_snapshot();
         controller
+    }
+
+    /// A newer catalogue from the centre (already verified and parsed): it replaces the
+    /// current one at once when no citizen is in a session, otherwise when the session ends,
+    /// so nobody's journey changes under them. An older or equal version is refused.
+    pub fn offer_catalogue(&mut self, catalogue: Catalogue) -> Result<(), String> {
+        let newest = self
+            .pending_catalogue
+            .as_ref()
+            .map_or(self.catalogue.version, |c| c.version.max(self.catalogue.version));
+        if catalogue.version <= newest {
+            return Err(format!(
+                "catalogue version {} is not newer than {newest}",
+                catalogue.version
+            ));
+        }
+        self.pending_catalogue = Some(catalogue);
+        self.apply_pending_catalogue();
+        Ok(())
+    }
+
+    /// The catalogue version in use.
+    pub fn catalogue_version(&self) -> u32 {
+        self.catalogue.version
+    }
+
+    fn apply_pending_catalogue(&mut self) {
+        if self.session.is_some() {
+            return;
+        }
+        if let Some(catalogue) = self.pending_catalogue.take() {
+            tracing::info!(
+                from = self.catalogue.version,
+                to = catalogue.version,
+                "catalogue replaced"
+            );
+            self.catalogue = catalogue;
+            self.refresh_snapshot();
+        }
     }
 
     /// Where the health screen reads the uploader's status.
@@ -273,6 +315,7 @@ impl KioskController {
             }
         }
         self.dispatch(FlowEvent::Tick, now);
+        self.apply_pending_catalogue();
         self.diag_tick(now);
         let at = self.clock.wall();
         let statuses = self.devices.statuses();

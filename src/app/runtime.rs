@@ -61,6 +61,7 @@ impl KioskRuntime {
         }
         let key = SealingKey::load_or_create(&config.store.key_file)?;
         let store = Arc::new(KioskStore::open(&config.store.path, key)?);
+        let catalogue = newest_catalogue(catalogue, &store);
 
         let reader_section = config.devices.id_card_reader.clone();
         let poll_interval = Duration::from_millis(u64::from(
@@ -214,6 +215,30 @@ fn load_photo_decoder(
         Err(e) => {
             tracing::error!(library = %path.display(), error = %e, "card photo decoder not loaded");
             Err(e.to_string())
+        }
+    }
+}
+
+/// The configured catalogue, or a newer one the centre sent earlier (kept in the store), so a
+/// restart does not fall back to an older catalogue.
+fn newest_catalogue(from_file: Catalogue, store: &KioskStore) -> Catalogue {
+    match store.latest_catalogue() {
+        Ok(Some(stored)) if stored.version > from_file.version => {
+            match Catalogue::parse(&stored.text) {
+                Ok(catalogue) => {
+                    tracing::info!(version = catalogue.version, "catalogue from the centre");
+                    catalogue
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "stored catalogue unreadable; using the file");
+                    from_file
+                }
+            }
+        }
+        Ok(_) => from_file,
+        Err(e) => {
+            tracing::error!(error = %e, "stored catalogues not read; using the file");
+            from_file
         }
     }
 }

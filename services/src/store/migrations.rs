@@ -134,10 +134,23 @@ const MIGRATIONS: &[Migration] = &[
             );
         ",
     },
+    Migration {
+        version: 5,
+        what: "catalogues received from the centre (signed text), newest wins at start",
+        sql: "
+            CREATE TABLE catalogues (
+                version     INTEGER PRIMARY KEY,
+                text        TEXT NOT NULL,
+                key_id      TEXT NOT NULL,
+                signature   TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            );
+        ",
+    },
 ];
 
 /// The schema version this software writes.
-pub const LATEST_SCHEMA_VERSION: u32 = 4;
+pub const LATEST_SCHEMA_VERSION: u32 = 5;
 
 /// The schema version recorded in the database (0 for a new, empty file).
 pub fn schema_version(conn: &Connection) -> Result<u32, StoreError> {

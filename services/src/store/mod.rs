@@ -23,6 +23,7 @@
 //! acknowledgement.
 
 mod audit;
+mod catalogues;
 mod consumables;
 mod disinfection;
 mod faults;
@@ -42,6 +43,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+pub use catalogues::StoredCatalogue;
 pub use consumables::ConsumableLevel;
 pub use disinfection::DisinfectionStatus;
 pub use faults::{FaultChange, FaultOutcome, FaultReport, FaultUpdate};
