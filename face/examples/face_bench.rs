@@ -1,0 +1,103 @@
+//! Single-thread timing of the face check (run in release: `scripts/bench-face.sh`).
+//!
+//! Frame: a fixture chip scaled 1.4× (eye distance ≈ 80 px) in the middle of a 640×480 grey frame;
+//! card photo: the simulated 102×126 ID photo of another image of the same person. Prints medians
+//! in milliseconds as JSON.
+
+use std::time::Instant;
+
+use image::imageops::{self, FilterType};
+use image::{Rgb, RgbImage};
+use kiosk_face::{FaceEngine, ModelPaths, align_to_chip, decide, load_rgb, simulate_id_photo};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time<T>(n: usize, mut f: impl FnMut() -> T) -> f64 {
+    f(); // warm-up
+    median(
+        (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f());
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
+}
+
+fn bench_frame(chip: &RgbImage) -> RgbImage {
+    let big = imageops::resize(chip, 210, 210, FilterType::Triangle);
+    let mut frame = RgbImage::from_pixel(640, 480, Rgb([128, 128, 128]));
+    imageops::replace(&mut frame, &big, 215, 135);
+    frame
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(30);
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/faces/identities/John_Savage");
+    let frame = bench_frame(&load_rgb(fixtures.join("000264_01099001.jpg"))?);
+    let card = simulate_id_photo(&load_rgb(fixtures.join("000290_01099067.jpg"))?);
+    let t_load = Instant::now();
+    let engine = FaceEngine::load(&ModelPaths::bundled(), Default::default())?;
+    let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
+
+    let dets = engine.detector.detect(&frame)?;
+    assert_eq!(dets.len(), 1, "bench frame must have one face");
+    let lm = dets[0].landmarks;
+    let chip = align_to_chip(&frame, &lm).expect("aligns").image;
+
+    let detect = time(n, || engine.detector.detect(&frame).unwrap());
+    let align = time(n, || align_to_chip(&frame, &lm).unwrap());
+    let embed = time(n, || engine.embedder.embed(&chip).unwrap());
+    let per_frame = time(n, || {
+        let d = engine.detector.detect(&frame).unwrap();
+        let c = align_to_chip(&frame, &d[0].landmarks).unwrap();
+        engine.embedder.embed(&c.image).unwrap()
+    });
+    let analyze = time(n, || engine.analyze(&frame).unwrap());
+    let verification = time(n, || {
+        let a = engine.analyze(&card).unwrap();
+        let b = engine.analyze(&frame).unwrap();
+        decide(
+            a.embedding.as_ref().unwrap(),
+            b.embedding.as_ref().unwrap(),
+            engine.config.threshold,
+        )
+    });
+    let (w, h) = engine.detector.input_size();
+    let distance = {
+        let a = engine.analyze(&card)?;
+        let b = engine.analyze(&frame)?;
+        decide(
+            a.embedding.as_ref().unwrap(),
+            b.embedding.as_ref().unwrap(),
+            engine.config.threshold,
+        )
+    };
+    let out = serde_json::json!({
+        "iterations": n,
+        "threads": 1,
+        "detector_input": [w, h],
+        "frame": [640, 480],
+        "model_load_ms": load_ms,
+        "median_ms": {
+            "detect": detect,
+            "align": align,
+            "embed": embed,
+            "detect_align_embed": per_frame,
+            "analyze_with_gates": analyze,
+            "verification": verification,
+        },
+        "verification_result": distance,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
