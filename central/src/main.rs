@@ -1,5 +1,6 @@
 //! `kiosk-central` command line: `kiosk-central serve (--db PATH | --postgres URL) --listen ADDR
-//! --kiosk ID=TOKEN …`.
+//! --kiosk ID=TOKEN …`, and catalogue management on the store directly: `kiosk-central catalogue
+//! keygen|import|sign|publish|suspend|group|list|export …`, `kiosk-central export`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,6 +10,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+mod cli_catalogue;
+use cli_catalogue::{CatalogueCommand, ExportArgs};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +29,11 @@ struct Cli {
 enum Command {
     /// Serve the kiosk API (outbox, heartbeat) and the admin read API.
     Serve(ServeArgs),
+    /// Catalogue management: keys, import, sign, publish, suspend, groups, change log, export.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Write the current catalogue file (same as `catalogue export`).
+    Export(ExportArgs),
 }
 
 #[derive(clap::Args)]
@@ -72,6 +81,10 @@ struct ServeArgs {
     #[arg(long, value_name = "HOURS", default_value_t = 24,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     disinfection_interval_h: u64,
+    /// The central office's catalogue signing key (see `catalogue keygen`): catalogues imported
+    /// over the admin API are signed with it, and suspending an item needs it.
+    #[arg(long, value_name = "PATH")]
+    catalogue_key: Option<PathBuf>,
 }
 
 fn parse_kiosk(text: &str) -> Result<KioskCredential, String> {
@@ -81,9 +94,16 @@ fn parse_kiosk(text: &str) -> Result<KioskCredential, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The catalogue commands print one line; the log only speaks up for problems.
+    init_logging(if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Catalogue(command) => return cli_catalogue::run(command),
+        Command::Export(args) => return cli_catalogue::run(CatalogueCommand::Export(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,9 +115,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -107,6 +127,7 @@ fn init_logging() {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let postgres = args.postgres;
+    let catalogue_key = args.catalogue_key;
     let policy = kiosk_central::FleetPolicy {
         escalate_after: Duration::from_secs(args.escalate_after_min * 60),
         disinfection_interval: Duration::from_secs(args.disinfection_interval_h * 3600),
@@ -130,7 +151,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Listen for stop signals before the service announces itself, so that a SIGTERM sent
         // as soon as it is up stops it cleanly instead of killing it.
         let stop_signal = StopSignal::install()?;
-        let builder = kiosk_central::CentralBuilder::new(config).policy(policy);
+        let mut builder = kiosk_central::CentralBuilder::new(config).policy(policy);
+        if let Some(path) = &catalogue_key {
+            builder = builder.catalogue_signing_key(
+                kiosk_protocol::SigningKeyFile::load(path)
+                    .context("cannot read the catalogue signing key")?,
+            );
+        }
         let central = match &postgres {
             Some(url) => builder.postgres(url).spawn().await?,
             None => builder.spawn().await?,

@@ -285,7 +285,158 @@ on_both_engines!(
     suspend_removes_the_item_in_a_new_signed_version,
     over_http,
     without_signing_key_imports_stay_unsigned,
+    command_line,
 );
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+// ---------------------------------------------------------------------------------------------
+
+fn command_line(engine: Engine) {
+    let fx = Fixture::new(engine, "cat_cli");
+    let store_args: Vec<String> = match &fx.postgres_url {
+        Some(url) => vec!["--postgres".into(), url.clone()],
+        None => vec!["--db".into(), fx.dir.db().display().to_string()],
+    };
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-central"))
+            .args(args)
+            .args(&store_args)
+            .env_remove("KIOSK_CENTRAL_POSTGRES_URL")
+            .output()
+            .expect("binary runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let keys_dir = fx.dir.path().join("keys");
+    let keys_dir_s = keys_dir.display().to_string();
+    // keygen takes no store: run it directly.
+    let keygen = |id: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-central"))
+            .args(["catalogue", "keygen", "--out", &keys_dir_s, "--key-id", id])
+            .output()
+            .expect("binary runs")
+    };
+    assert!(keygen("central-2026a").status.success());
+    let again = keygen("central-2026a");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "never overwrites a signing key"
+    );
+    let signing = keys_dir.join("catalogue-signing.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&signing).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let verifying =
+        VerifyingKeySet::load(&keys_dir.join("catalogue-verifying.keys")).expect("public keys");
+    let signing_s = signing.display().to_string();
+
+    let file = |name: &str, text: &str| {
+        let path = fx.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let v4 = file("v4.toml", &catalogue_v(4));
+    let broken = file(
+        "broken.toml",
+        &catalogue_v(5).replace("format = 1", "format = 2"),
+    );
+
+    let (code, _, err) = run(&["catalogue", "import", &broken, "--note", "x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("kiosk-central: error: catalogue refused:"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let (code, _, err) = run(&["catalogue", "import", "/no/such/file.toml", "--note", "x"]);
+    assert_eq!(code, 2, "{err}");
+
+    let (code, out, err) = run(&[
+        "catalogue",
+        "import",
+        &v4,
+        "--note",
+        "first",
+        "--by",
+        "alice",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("imported catalogue version 4") && out.contains("unsigned"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["catalogue", "import", &v4, "--note", "again"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not newer"), "{err}");
+    let (code, _, err) = run(&["catalogue", "publish", "4"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not signed"), "{err}");
+    let (code, _, err) = run(&["catalogue", "sign", "4", "--key", &signing_s]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["catalogue", "sign", "9", "--key", &signing_s]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["catalogue", "group", KIOSK_2, "pilot"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["catalogue", "publish", "4", "--group", "pilot"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("group pilot"), "{out}");
+    let v5 = file("v5.toml", &catalogue_v(5));
+    let (code, _, err) = run(&[
+        "catalogue",
+        "import",
+        &v5,
+        "--note",
+        "second",
+        "--key",
+        &signing_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["catalogue", "publish", "5"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["catalogue", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("version 5") && out.contains("central-2026a"),
+        "{out}"
+    );
+
+    let exported = fx.dir.path().join("exported.toml");
+    let (code, _, err) = run(&["export", "--out", &exported.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), catalogue_v(5));
+
+    let code_of_item = Catalogue::parse(DEMO).unwrap().items[0].code.clone();
+    let (code, out, err) = run(&[
+        "catalogue",
+        "suspend",
+        &code_of_item,
+        "--note",
+        "recall",
+        "--key",
+        &signing_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("version 6"), "{out}");
+
+    let store = fx.store();
+    assert_eq!(store.desired_catalogue_version(KIOSK_2).unwrap(), Some(6));
+    let signed = envelope(store.as_ref(), 6);
+    verifying.verify(&signed).unwrap();
+    assert!(
+        Catalogue::parse(&signed.catalogue)
+            .unwrap()
+            .item(&code_of_item)
+            .is_none()
+    );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Over HTTP
