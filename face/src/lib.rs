@@ -22,6 +22,7 @@ pub mod geometry;
 pub mod idphoto;
 pub mod imageio;
 pub mod matcher;
+pub mod mesh;
 pub mod models;
 pub mod pipeline;
 pub mod quality;

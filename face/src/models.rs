@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub const CENTERFACE_FILE: &str = "centerface/centerface.onnx";
 pub const DLIB_RESNET_FILE: &str = "dlib-resnet/dlib_face_recognition_resnet_model_v1.onnx";
+pub const FACE_MESH_FILE: &str = "mediapipe-face-mesh/face_landmark.onnx";
 /// Reported with every decision (the store keeps decision, score and model version only).
 pub const MODEL_VERSION: &str = "centerface-bnmerged+dlib-resnet-v1-onnx-b55e2a43";
 
@@ -13,6 +14,8 @@ pub const MODEL_VERSION: &str = "centerface-bnmerged+dlib-resnet-v1-onnx-b55e2a4
 pub struct ModelPaths {
     pub detector: PathBuf,
     pub embedder: PathBuf,
+    /// MediaPipe face mesh for liveness (loaded separately, see [`crate::mesh::FaceMesh`]).
+    pub mesh: PathBuf,
 }
 
 impl ModelPaths {
@@ -22,6 +25,7 @@ impl ModelPaths {
         Self {
             detector: dir.join(CENTERFACE_FILE),
             embedder: dir.join(DLIB_RESNET_FILE),
+            mesh: dir.join(FACE_MESH_FILE),
         }
     }
 
