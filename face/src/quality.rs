@@ -44,7 +44,7 @@ impl Default for QualityConfig {
             max_roll_deg: 15.0,
             max_yaw_ratio: 0.25,
             pitch_ratio_range: (0.30, 0.72),
-            min_sharpness: 40.0,
+            min_sharpness: 12.0,
             luminance_range: (50.0, 210.0),
             max_clipped_frac: 0.15,
         }

@@ -249,3 +249,28 @@ fn every_issue_has_an_instruction() {
     let json = serde_json::to_string(&issues[1]).unwrap();
     assert_eq!(json, r#"{"issue":"multiple_faces","count":2}"#);
 }
+
+#[test]
+fn fixture_faces_pass_pose_sharpness_and_exposure_gates() {
+    // The padded 150 px chips are small for a camera frame (eye distance 52–60 px), so only
+    // "come closer" may be reported for them.
+    for dir in std::fs::read_dir(common::fixtures().join("identities")).unwrap() {
+        for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let frame = pad_image(&load_rgb(&path).unwrap(), 50, [128, 128, 128]);
+            let a = common::engine().analyze(&frame).unwrap();
+            assert!(a.face.is_ok(), "{}", path.display());
+            let other: Vec<_> = a
+                .issues
+                .iter()
+                .filter(|i| !matches!(i, QualityIssue::TooFar { .. }))
+                .collect();
+            assert!(
+                other.is_empty(),
+                "{}: {other:?} {:?}",
+                path.display(),
+                a.metrics
+            );
+        }
+    }
+}
