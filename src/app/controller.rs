@@ -5,6 +5,7 @@
 mod diagnostics;
 
 use super::action::UiAction;
+use super::catalogue_updater::CatalogueDelivery;
 use super::clock::{AppClock, wall_clock_unix_ms};
 use super::fault_watch::{FaultWatch, fault_code};
 use super::health::KioskHealth;
@@ -22,6 +23,7 @@ use kiosk_protocol::wire::EventKind;
 use kiosk_services::store::{KioskStore, PrintoutKind};
 use kiosk_services::sync::{KioskSnapshot, UploaderStatus};
 use std::collections::VecDeque;
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 
 /// China Standard Time, for transaction dates and receipt times.
@@ -51,6 +53,8 @@ pub struct KioskController {
     sync_status: Option<Box<dyn Fn() -> Option<UploaderStatus> + Send>>,
     /// A newer catalogue from the centre, waiting for the current session to end.
     pending_catalogue: Option<Catalogue>,
+    /// Catalogues the updater thread fetched and verified (or refused).
+    catalogue_deliveries: Option<Receiver<CatalogueDelivery>>,
 }
 
 impl KioskController {
@@ -84,6 +88,7 @@ impl KioskController {
             staff,
             sync_status: None,
             pending_catalogue: None,
+            catalogue_deliveries: None,
         };
         controller.refresh_snapshot();
         controller
@@ -96,7 +101,9 @@ impl KioskController {
         let newest = self
             .pending_catalogue
             .as_ref()
-            .map_or(self.catalogue.version, |c| c.version.max(self.catalogue.version));
+            .map_or(self.catalogue.version, |c| {
+                c.version.max(self.catalogue.version)
+            });
         if catalogue.version <= newest {
             return Err(format!(
                 "catalogue version {} is not newer than {newest}",
@@ -106,6 +113,56 @@ impl KioskController {
         self.pending_catalogue = Some(catalogue);
         self.apply_pending_catalogue();
         Ok(())
+    }
+
+    /// Where the catalogue updater delivers (set by the runtime).
+    pub fn set_catalogue_deliveries(&mut self, deliveries: Receiver<CatalogueDelivery>) {
+        self.catalogue_deliveries = Some(deliveries);
+    }
+
+    /// Keeps and offers what the updater delivered; refusals are reported to the centre as
+    /// audit events (`catalogue.refused`).
+    fn take_catalogue_deliveries(&mut self) {
+        let Some(deliveries) = &self.catalogue_deliveries else {
+            return;
+        };
+        let delivered: Vec<CatalogueDelivery> = deliveries.try_iter().collect();
+        for delivery in delivered {
+            let refusal = match delivery {
+                CatalogueDelivery::Verified { catalogue, stored } => {
+                    let version = stored.version;
+                    match self
+                        .store
+                        .save_catalogue(&stored)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.offer_catalogue(*catalogue))
+                    {
+                        Ok(()) => None,
+                        Err(reason) => Some((Some(version), reason)),
+                    }
+                }
+                CatalogueDelivery::Refused { version, reason } => Some((version, reason)),
+            };
+            if let Some((version, reason)) = refusal {
+                tracing::warn!(?version, %reason, "catalogue from the centre refused");
+                let detail = match version {
+                    Some(v) => format!("version {v}: {reason}"),
+                    None => reason,
+                };
+                if let Err(e) =
+                    self.store
+                        .audit("system", "catalogue.refused", &detail, self.clock.wall())
+                {
+                    tracing::error!(error = %e, "catalogue refusal not recorded");
+                }
+                (self.wake_uploader)();
+            }
+        }
+    }
+
+    /// A newer catalogue waiting for the session to end, if any.
+    pub fn pending_catalogue_version(&self) -> Option<u32> {
+        self.pending_catalogue.as_ref().map(|c| c.version)
     }
 
     /// The catalogue version in use.
@@ -315,6 +372,7 @@ impl KioskController {
             }
         }
         self.dispatch(FlowEvent::Tick, now);
+        self.take_catalogue_deliveries();
         self.apply_pending_catalogue();
         self.diag_tick(now);
         let at = self.clock.wall();

@@ -2,6 +2,7 @@
 
 mod a4_test_page;
 pub mod action;
+pub mod catalogue_updater;
 pub mod clock;
 pub mod controller;
 pub mod fault_watch;

@@ -1,6 +1,7 @@
 //! Builds a running kiosk from its configuration: store, devices, controller, uploader and
 //! heartbeat. Used by the window, the headless demo and the tests alike.
 
+use super::catalogue_updater::CatalogueUpdater;
 use super::clock::AppClock;
 use super::controller::KioskController;
 use crate::devices::{
@@ -46,6 +47,7 @@ pub struct KioskRuntime {
     pub controller: KioskController,
     uploader: Option<Arc<OutboxUploader>>,
     heartbeat: Option<HeartbeatSender>,
+    _catalogue_updater: Option<CatalogueUpdater>,
     store: Arc<KioskStore>,
     photo_decoder: Result<Arc<dyn PhotoDecoder>, String>,
 }
@@ -140,7 +142,7 @@ impl KioskRuntime {
         let snapshot: Arc<Mutex<KioskSnapshot>> = controller.heartbeat_snapshot();
         let heartbeat = HeartbeatSender::spawn(
             Arc::clone(&store),
-            CentralClient::new(endpoint),
+            CentralClient::new(endpoint.clone()),
             move || snapshot.lock().map(|s| s.clone()).unwrap_or_default(),
             HeartbeatConfig {
                 interval: Duration::from_secs(u64::from(config.central.heartbeat_interval_s)),
@@ -148,10 +150,29 @@ impl KioskRuntime {
             },
         )
         .context("starting the heartbeat")?;
+        let updater_endpoint = endpoint;
+        let catalogue_updater = match &config.catalogue.verifying_keys {
+            Some(keys) => {
+                let (updater, deliveries) = CatalogueUpdater::spawn(
+                    CentralClient::new(updater_endpoint),
+                    keys.clone(),
+                    controller.catalogue_version(),
+                    heartbeat.reply_watch(),
+                    Duration::from_secs(1),
+                );
+                controller.set_catalogue_deliveries(deliveries);
+                Some(updater)
+            }
+            None => {
+                tracing::info!("no catalogue verifying keys configured: catalogue updates off");
+                None
+            }
+        };
         Ok(Self {
             controller,
             uploader: Some(uploader),
             heartbeat: Some(heartbeat),
+            _catalogue_updater: catalogue_updater,
             store,
             photo_decoder,
         })
@@ -160,6 +181,13 @@ impl KioskRuntime {
     /// The card photo decoder, or why there is none (face checks then ask the centre).
     pub fn photo_decoder(&self) -> Result<&Arc<dyn PhotoDecoder>, &str> {
         self.photo_decoder.as_ref().map_err(String::as_str)
+    }
+
+    /// Sends a heartbeat at once (the centre's reply may name a new catalogue).
+    pub fn send_heartbeat_now(&self) {
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.send_now();
+        }
     }
 
     pub fn store(&self) -> &Arc<KioskStore> {

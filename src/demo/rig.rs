@@ -14,6 +14,7 @@ use kiosk_drivers::document_printer::PrivateCups;
 use kiosk_drivers::escpos::ReceiptPrinterSimulator;
 use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
 use kiosk_drivers::qr::QrScannerSimulator;
+use kiosk_protocol::SigningKeyFile;
 use kiosk_protocol::wire::{TransactionListing, paths};
 use std::path::{Path, PathBuf};
 
@@ -53,7 +54,15 @@ impl DemoRig {
             .unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("demo data folder {}", data_dir.display()))?;
-        let central = kiosk_central::spawn_in_thread(CentralConfig {
+        // The central office's catalogue signing key, and this kiosk's list of keys it trusts.
+        let signing_key = demo_catalogue_key(&data_dir)?;
+        if config.catalogue.verifying_keys.is_none() {
+            let keys = data_dir.join("catalogue-verifying.keys");
+            std::fs::write(&keys, format!("{}\n", signing_key.verifying_key_line()))
+                .with_context(|| format!("{}", keys.display()))?;
+            config.catalogue.verifying_keys = Some(keys);
+        }
+        let central = kiosk_central::CentralBuilder::new(CentralConfig {
             database_path: data_dir.join("central.sqlite"),
             listen: "127.0.0.1:0".parse().context("loopback address")?,
             kiosks: vec![KioskCredential {
@@ -63,6 +72,8 @@ impl DemoRig {
             admin_token: DEMO_ADMIN_TOKEN.to_string(),
             sealing_key_path: data_dir.join("central-personal-data.key"),
         })
+        .catalogue_signing_key(signing_key)
+        .spawn_in_thread()
         .context("starting the embedded central service")?;
         config.central.url = central.url();
 
@@ -299,4 +310,20 @@ fn ensure_card_key(path: &Path) -> anyhow::Result<()> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+/// The demo centre's catalogue signing key (made once beside the store).
+fn demo_catalogue_key(data_dir: &Path) -> anyhow::Result<SigningKeyFile> {
+    let path = data_dir.join("central-catalogue-signing.key");
+    if path.exists() {
+        return SigningKeyFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"));
+    }
+    let key = SigningKeyFile::generate("demo-office-1").map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(&path, key.to_file_text()).with_context(|| format!("{}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
 }

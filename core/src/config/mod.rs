@@ -99,6 +99,9 @@ impl KioskConfig {
         resolve(&mut self.store.path);
         resolve(&mut self.store.key_file);
         resolve(&mut self.catalogue.path);
+        if let Some(keys) = self.catalogue.verifying_keys.as_mut() {
+            resolve(keys);
+        }
         if let Some(reader) = &mut self.devices.id_card_reader
             && let Some(path) = &mut reader.photo_decoder
         {

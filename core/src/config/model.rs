@@ -179,6 +179,10 @@ pub struct StoreSection {
 pub struct CatalogueSection {
     /// The catalogue TOML file the kiosk starts with.
     pub path: PathBuf,
+    /// The central office's catalogue verifying keys (one `<key_id> ed25519 <hex>` per line;
+    /// several for key rotation). Without it the kiosk takes no catalogue from the centre.
+    #[serde(default)]
+    pub verifying_keys: Option<PathBuf>,
 }
 
 /// `[devices]`: one optional table per device class.

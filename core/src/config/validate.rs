@@ -22,6 +22,9 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
     non_empty_path("store.path", &config.store.path)?;
     non_empty_path("store.key_file", &config.store.key_file)?;
     non_empty_path("catalogue.path", &config.catalogue.path)?;
+    if let Some(keys) = &config.catalogue.verifying_keys {
+        non_empty_path("catalogue.verifying_keys", keys)?;
+    }
     for (class, device) in config.devices.configured() {
         check_device(&format!("devices.{class}"), device)?;
     }

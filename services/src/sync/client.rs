@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use kiosk_protocol::catalogue_envelope::{CATALOGUE_PATH, SignedCatalogue};
 use kiosk_protocol::wire::{BatchAck, ErrorBody, Heartbeat, HeartbeatReply, OutboxBatch, paths};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -106,6 +107,39 @@ impl CentralClient {
     /// `POST /api/v1/heartbeat`.
     pub fn post_heartbeat(&self, heartbeat: &Heartbeat) -> Result<HeartbeatReply, PostError> {
         self.post(paths::HEARTBEAT, heartbeat)
+    }
+
+    /// `GET /api/v1/catalogue/desired`: the signed catalogue the centre wants this kiosk to
+    /// run, `None` when nothing is published to it. The signature is not checked here.
+    pub fn get_desired_catalogue(&self) -> Result<Option<SignedCatalogue>, PostError> {
+        let url = format!(
+            "{}{CATALOGUE_PATH}/desired",
+            self.endpoint.base_url.trim_end_matches('/')
+        );
+        let mut response = self
+            .agent
+            .get(&url)
+            .header("Authorization", format!("Bearer {}", self.endpoint.token))
+            .call()
+            .map_err(|e| PostError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| PostError::InvalidReply(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(PostError::Status {
+                status,
+                retry_after: None,
+                message: text.chars().take(MAX_MESSAGE_CHARS).collect(),
+            });
+        }
+        SignedCatalogue::from_json(text.as_bytes())
+            .map(Some)
+            .map_err(|e| PostError::InvalidReply(e.to_string()))
     }
 
     fn post<Body: Serialize, Reply: DeserializeOwned>(

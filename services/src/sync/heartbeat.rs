@@ -121,6 +121,12 @@ impl HeartbeatSender {
         lock(&self.status).last_reply.clone()
     }
 
+    /// A function that reads the centre's last reply, for another thread.
+    pub fn reply_watch(&self) -> impl Fn() -> Option<HeartbeatReply> + Send + 'static {
+        let status = Arc::clone(&self.status);
+        move || lock(&status).last_reply.clone()
+    }
+
     pub fn status(&self) -> HeartbeatStatus {
         lock(&self.status).clone()
     }
