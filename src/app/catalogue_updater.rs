@@ -5,7 +5,7 @@
 //! fails those checks is refused and reported; a refused version is not fetched again.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -82,7 +82,7 @@ impl Drop for CatalogueUpdater {
 
 fn run(
     client: &CentralClient,
-    keys_file: &PathBuf,
+    keys_file: &Path,
     mut current: u32,
     reply: &dyn Fn() -> Option<HeartbeatReply>,
     check_every: Duration,
@@ -131,7 +131,7 @@ fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
 /// One pull: `Ok(None)` when nothing is published; network trouble is `Err`.
 fn fetch(
     client: &CentralClient,
-    keys_file: &PathBuf,
+    keys_file: &Path,
     current: u32,
 ) -> Result<Option<CatalogueDelivery>, String> {
     let Some(envelope) = client.get_desired_catalogue().map_err(|e| e.to_string())? else {
