@@ -107,7 +107,7 @@ impl Detector {
             return Ok(Vec::new());
         }
         let (input, scale) = self.preprocess(img);
-        let outputs = self.model.run(tvec!(input.into())).map_err(inference)?;
+        let outputs = self.run_model(input)?;
         if outputs.len() < 4 {
             return Err(FaceError::Inference(format!(
                 "CenterFace gave {} outputs, expected 4",
@@ -148,9 +148,16 @@ impl Detector {
         Ok(kept.into_iter().map(|d| unscale(d, scale, w, h)).collect())
     }
 
+    /// Runs the network alone on a prepared input (for benchmarks).
+    #[doc(hidden)]
+    pub fn run_model(&self, input: Tensor) -> Result<TVec<TValue>, FaceError> {
+        self.model.run(tvec!(input.into())).map_err(inference)
+    }
+
     /// Scales the image to fit the input (aspect kept) with bilinear sampling into an NCHW
     /// tensor; returns it with the scale factor (input pixels per image pixel).
-    fn preprocess(&self, img: &RgbImage) -> (Tensor, f32) {
+    #[doc(hidden)]
+    pub fn preprocess(&self, img: &RgbImage) -> (Tensor, f32) {
         let (iw, ih) = (img.width() as usize, img.height() as usize);
         let scale = (self.width as f32 / iw as f32).min(self.height as f32 / ih as f32);
         let nw = ((iw as f32 * scale).round() as usize).clamp(1, self.width);
