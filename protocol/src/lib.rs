@@ -3,10 +3,12 @@
 //! * [`wire`] — JSON bodies of the outbox upload and heartbeat endpoints.
 //! * [`masking`] — how ID numbers and names are shown wherever they are not encrypted.
 //! * [`catalogue_envelope`] — signed catalogues (Ed25519) and the signing/verifying key files.
+//! * [`request_signing`] — kiosk enrolment and Ed25519-signed kiosk requests.
 //! * [`sealing`] — encryption at rest of personal data (XChaCha20-Poly1305, key from a key file).
 
 pub mod catalogue_envelope;
 pub mod masking;
+pub mod request_signing;
 pub mod sealing;
 pub mod wire;
 
