@@ -104,7 +104,7 @@ impl IppDocumentPrinter {
 
     fn send(&self, request: IppRequestResponse) -> Result<IppRequestResponse, DeviceError> {
         let response = self.client().send(request).map_err(|e| match e {
-            IppError::HttpError(_) | IppError::IoError(_) => {
+            IppError::HttpError(_) | IppError::IoError(_) | IppError::ClientError(_) => {
                 DeviceError::Disconnected(format!("print server {}: {e}", self.uri))
             }
             other => DeviceError::Hardware(format!("print server {}: {other}", self.uri)),
