@@ -39,6 +39,18 @@ impl Default for DetectorConfig {
     }
 }
 
+impl DetectorConfig {
+    /// For the ID-card photo (102×126): 128×160 input scales it by 1.25, enough for CenterFace and
+    /// a quarter of the camera-frame cost.
+    pub fn card_photo() -> Self {
+        Self {
+            input_width: 128,
+            input_height: 160,
+            ..Self::default()
+        }
+    }
+}
+
 /// One detected face in the coordinates of the frame given to [`Detector::detect`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Detection {

@@ -255,7 +255,7 @@ pub fn evaluate_dir(
             }
             if config.id_photo {
                 let photo = simulate_id_photo(&img);
-                let p = engine.analyze(&photo)?;
+                let p = engine.analyze_card_photo(&photo)?;
                 match (p.detections.len(), p.embedding) {
                     (1, Some(embedding)) => id_photos.push(Sample {
                         identity: name.clone(),

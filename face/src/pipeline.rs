@@ -12,7 +12,10 @@ use crate::{
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EngineConfig {
+    /// Detector for camera frames.
     pub detector: DetectorConfig,
+    /// Detector for the (small) ID-card photo, see [`FaceEngine::analyze_card_photo`].
+    pub card_detector: DetectorConfig,
     pub quality: QualityConfig,
     /// Euclidean distance at or below which two faces are the same person.
     pub threshold: f32,
@@ -22,6 +25,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             detector: DetectorConfig::default(),
+            card_detector: DetectorConfig::card_photo(),
             quality: QualityConfig::default(),
             threshold: DEFAULT_THRESHOLD,
         }
@@ -88,6 +92,7 @@ pub struct CompareReport {
 
 pub struct FaceEngine {
     pub detector: Detector,
+    pub card_detector: Detector,
     pub embedder: Embedder,
     pub config: EngineConfig,
 }
@@ -96,15 +101,32 @@ impl FaceEngine {
     pub fn load(paths: &ModelPaths, config: EngineConfig) -> Result<Self, FaceError> {
         Ok(Self {
             detector: Detector::load(&paths.detector, config.detector)?,
+            card_detector: Detector::load(&paths.detector, config.card_detector)?,
             embedder: Embedder::load(&paths.embedder)?,
             config,
         })
     }
 
-    /// Detect, gate, align and embed. The embedding is computed whenever there is exactly one face,
-    /// even if later gates fail (the caller decides whether to use it).
+    /// Detect, gate, align and embed a camera frame. The embedding is computed whenever there is
+    /// exactly one face, even if later gates fail (the caller decides whether to use it).
     pub fn analyze(&self, img: &RgbImage) -> Result<FaceAnalysis, FaceError> {
-        let detections = self.detector.detect(img)?;
+        self.analyze_with(&self.detector, img, true)
+    }
+
+    /// The ID-card chip photo: detected with the small card detector; only the face-count gate
+    /// applies (the photo is small and often washed out), metrics are still reported. Done once
+    /// per card read, not per camera frame.
+    pub fn analyze_card_photo(&self, img: &RgbImage) -> Result<FaceAnalysis, FaceError> {
+        self.analyze_with(&self.card_detector, img, false)
+    }
+
+    fn analyze_with(
+        &self,
+        detector: &Detector,
+        img: &RgbImage,
+        gates: bool,
+    ) -> Result<FaceAnalysis, FaceError> {
+        let detections = detector.detect(img)?;
         let face = self.config.quality.single_face(&detections).copied();
         let (mut metrics, mut issues, mut chip, mut embedding) = (None, Vec::new(), None, None);
         if let Ok(det) = &face {
@@ -115,7 +137,9 @@ impl FaceEngine {
                 det,
                 aligned.as_ref().map(|c| &c.image),
             );
-            issues = self.config.quality.issues(&m);
+            if gates {
+                issues = self.config.quality.issues(&m);
+            }
             metrics = Some(m);
             if let Some(c) = aligned {
                 embedding = Some(self.embedder.embed(&c.image)?);
@@ -134,9 +158,21 @@ impl FaceEngine {
         })
     }
 
-    /// Compares the single faces of two images (for example the card photo and a live frame).
+    /// Compares the single faces of two images, both analysed as camera frames.
     pub fn compare(&self, a: &RgbImage, b: &RgbImage) -> Result<CompareReport, FaceError> {
-        let (fa, fb) = (self.analyze(a)?, self.analyze(b)?);
+        self.report(self.analyze(a)?, self.analyze(b)?)
+    }
+
+    /// Compares the ID-card photo with a camera frame (report `a` = card, `b` = live).
+    pub fn compare_card(
+        &self,
+        card: &RgbImage,
+        live: &RgbImage,
+    ) -> Result<CompareReport, FaceError> {
+        self.report(self.analyze_card_photo(card)?, self.analyze(live)?)
+    }
+
+    fn report(&self, fa: FaceAnalysis, fb: FaceAnalysis) -> Result<CompareReport, FaceError> {
         let result = match (&fa.embedding, &fb.embedding) {
             (Some(ea), Some(eb)) => Some(decide(ea, eb, self.config.threshold)),
             _ => None,
