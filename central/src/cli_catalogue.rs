@@ -101,7 +101,7 @@ pub struct ExportArgs {
 pub struct StoreArgs {
     /// SQLite database file of the central service.
     #[arg(long, value_name = "PATH")]
-    db: Option<PathBuf>,
+    pub(crate) db: Option<PathBuf>,
     /// PostgreSQL connection string instead of --db.
     #[arg(
         long,
@@ -109,11 +109,11 @@ pub struct StoreArgs {
         env = "KIOSK_CENTRAL_POSTGRES_URL",
         hide_env_values = true
     )]
-    postgres: Option<String>,
+    pub(crate) postgres: Option<String>,
 }
 
 /// A failure: bad input (exit 2) or anything else (exit 1).
-enum Fail {
+pub(crate) enum Fail {
     Input(String),
     Other(String),
 }
@@ -147,11 +147,11 @@ pub fn run(command: CatalogueCommand) -> ExitCode {
     }
 }
 
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn open(args: &StoreArgs) -> Result<Box<dyn CentralStorage>, Fail> {
+pub(crate) fn open(args: &StoreArgs) -> Result<Box<dyn CentralStorage>, Fail> {
     match (&args.db, &args.postgres) {
         (Some(path), _) => Ok(Box::new(SqliteStore::open(path)?)),
         (None, Some(url)) => Ok(Box::new(PostgresStore::open(url)?)),

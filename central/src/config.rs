@@ -14,15 +14,20 @@ pub struct CentralConfig {
     pub database_path: PathBuf,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Per-kiosk bearer tokens (real enrolment comes later).
+    /// The configured fleet: kiosk ids, each with an optional bearer token (`ID` or
+    /// `ID=TOKEN`). Tokens are used only when `accept_bearer_tokens` is set.
     pub kiosks: Vec<KioskCredential>,
+    /// Accept the legacy `Authorization: Bearer <kiosk token>` on the kiosk API besides signed
+    /// requests. Off by default (`serve --accept-bearer-tokens`): enrolled kiosks sign every
+    /// request (`kiosk_protocol::request_signing`).
+    pub accept_bearer_tokens: bool,
     /// Bearer token that protects the admin read endpoints.
     pub admin_token: String,
     /// The centre's key file for personal data at rest; created when missing.
     pub sealing_key_path: PathBuf,
 }
 
-/// A kiosk and the bearer token it authenticates with.
+/// A configured kiosk and the legacy bearer token it may authenticate with (empty: none).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KioskCredential {
     pub kiosk_id: String,
@@ -60,11 +65,13 @@ pub enum ConfigError {
 impl FromStr for KioskCredential {
     type Err = ConfigError;
 
-    /// Parses `ID=TOKEN`, as given to `--kiosk`.
+    /// Parses `ID=TOKEN` or `ID` (no token), as given to `--kiosk`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (kiosk_id, token) = text
-            .split_once('=')
-            .ok_or_else(|| ConfigError::CredentialFormat(redact_token(text)))?;
+        let (kiosk_id, token) = match text.split_once('=') {
+            Some((id, token)) if !token.trim().is_empty() => (id, token),
+            Some(_) => return Err(ConfigError::KioskTokenUnusable(redact_token(text))),
+            None => (text, ""),
+        };
         let credential = KioskCredential {
             kiosk_id: kiosk_id.trim().to_string(),
             token: token.trim().to_string(),
@@ -79,7 +86,7 @@ impl KioskCredential {
         if !is_valid_kiosk_id(&self.kiosk_id) {
             return Err(ConfigError::KioskIdInvalid(self.kiosk_id.clone()));
         }
-        if !is_usable_token(&self.token) {
+        if !self.token.is_empty() && !is_usable_token(&self.token) {
             return Err(ConfigError::KioskTokenUnusable(self.kiosk_id.clone()));
         }
         Ok(())
@@ -98,7 +105,7 @@ impl CentralConfig {
             }
             if let Some(other) = self.kiosks[..index]
                 .iter()
-                .find(|other| other.token == credential.token)
+                .find(|other| !other.token.is_empty() && other.token == credential.token)
             {
                 return Err(ConfigError::TokenShared(
                     other.kiosk_id.clone(),
@@ -155,6 +162,7 @@ mod tests {
                 .collect(),
             admin_token: admin.to_string(),
             sealing_key_path: "central.key".into(),
+            accept_bearer_tokens: false,
         }
     }
 
@@ -168,10 +176,8 @@ mod tests {
 
     #[test]
     fn credential_errors_name_the_problem() {
-        assert!(matches!(
-            "kiosk-001".parse::<KioskCredential>(),
-            Err(ConfigError::CredentialFormat(_))
-        ));
+        let without_token: KioskCredential = "kiosk-001".parse().expect("id only");
+        assert_eq!(without_token.token, "");
         assert!(matches!(
             "kiosk 1=long-enough-token".parse::<KioskCredential>(),
             Err(ConfigError::KioskIdInvalid(_))

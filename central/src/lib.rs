@@ -14,6 +14,7 @@
 //!     kiosks: vec![KioskCredential { kiosk_id: "kiosk-001".into(), token: "demo-token".into() }],
 //!     admin_token: "admin-token".into(),
 //!     sealing_key_path: "/var/lib/kiosk-central/central.key".into(),
+//!     accept_bearer_tokens: false,
 //! })?;
 //! println!("central service at {}", central.url());
 //! central.shutdown();
@@ -24,6 +25,7 @@ mod api;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
+pub mod identity;
 mod server;
 pub mod storage;
 pub mod validation;
@@ -42,7 +44,8 @@ pub use storage::{
     StorageError, SweepReport, Ticket, TicketUpdate, TransitionSubject,
 };
 pub use storage::{
-    CataloguePublication, CatalogueRefusal, CatalogueVersion, CatalogueVersionInfo, RolloutRow,
+    CataloguePublication, CatalogueRefusal, CatalogueVersion, CatalogueVersionInfo, EnrolRefusal,
+    KioskKeyRecord, RolloutRow,
 };
 
 /// The store the service runs on by default: SQLite. Open it beside a running service (or after

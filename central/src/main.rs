@@ -1,5 +1,5 @@
 //! `kiosk-central` command line: `kiosk-central serve (--db PATH | --postgres URL) --listen ADDR
-//! --kiosk ID=TOKEN …`, and catalogue management on the store directly: `kiosk-central catalogue
+//! --kiosk ID …`, kiosk identity (`kiosk-central kiosk enrol-code|revoke|list`), and catalogue management on the store directly: `kiosk-central catalogue
 //! keygen|import|sign|publish|suspend|group|list|export …`, `kiosk-central export`.
 
 use anyhow::Context;
@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod cli_catalogue;
+mod cli_kiosk;
 use cli_catalogue::{CatalogueCommand, ExportArgs};
+use cli_kiosk::KioskCommand;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +34,9 @@ enum Command {
     /// Catalogue management: keys, import, sign, publish, suspend, groups, change log, export.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Kiosk identity: one-time enrolment codes, revocation, enrolled kiosks.
+    #[command(subcommand)]
+    Kiosk(KioskCommand),
     /// Write the current catalogue file (same as `catalogue export`).
     Export(ExportArgs),
 }
@@ -55,9 +60,15 @@ struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8080 (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// A kiosk and its bearer token; repeat for every kiosk.
-    #[arg(long = "kiosk", value_name = "ID=TOKEN", value_parser = parse_kiosk, required = true)]
+    /// A kiosk of the fleet (`ID`, or `ID=TOKEN` for a legacy bearer token used only with
+    /// --accept-bearer-tokens); repeat for every kiosk. Kiosks authenticate by signing their
+    /// requests with the key they enrolled (`kiosk enrol-code`).
+    #[arg(long = "kiosk", value_name = "ID[=TOKEN]", value_parser = parse_kiosk)]
     kiosks: Vec<KioskCredential>,
+    /// Also accept `Authorization: Bearer <kiosk token>` (the `--kiosk ID=TOKEN` tokens) on the
+    /// kiosk API, for kiosks not yet enrolled. Off by default.
+    #[arg(long)]
+    accept_bearer_tokens: bool,
     /// Bearer token for the admin read API.
     #[arg(
         long,
@@ -103,6 +114,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Catalogue(command) => return cli_catalogue::run(command),
+        Command::Kiosk(command) => return cli_kiosk::run(command),
         Command::Export(args) => return cli_catalogue::run(CatalogueCommand::Export(args)),
     };
     match result {
@@ -142,6 +154,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         kiosks: args.kiosks,
         admin_token: args.admin_token,
         sealing_key_path: args.key_file,
+        accept_bearer_tokens: args.accept_bearer_tokens,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -263,7 +263,11 @@ async fn start(
     let state = AppState {
         store: Arc::clone(&store),
         sealing_key: Arc::new(sealing_key),
-        credentials: Arc::new(Credentials::new(config.kiosks, config.admin_token)),
+        credentials: Arc::new(Credentials::new(
+            config.kiosks,
+            config.admin_token,
+            config.accept_bearer_tokens,
+        )),
         policy: options.policy.clone(),
         metrics: Arc::new(Metrics::default()),
         catalogue_signer: options.catalogue_signer.clone(),
@@ -301,7 +305,14 @@ async fn sweep(store: Arc<dyn CentralStorage>, every: Duration) {
     loop {
         ticks.tick().await;
         let store = Arc::clone(&store);
-        let swept = tokio::task::spawn_blocking(move || store.sweep(&ServerTime::now())).await;
+        let swept = tokio::task::spawn_blocking(move || {
+            let now = ServerTime::now();
+            if let Err(error) = store.prune_nonces(now.unix_ms - crate::api::NONCE_KEEP_MS) {
+                tracing::error!(%error, "pruning request nonces failed");
+            }
+            store.sweep(&now)
+        })
+        .await;
         match swept {
             Ok(Ok(report)) => {
                 for kiosk_id in &report.went_offline {

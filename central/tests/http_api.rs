@@ -403,7 +403,7 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe(engine: Engine) 
     let state = store.kiosk_state(KIOSK_1).expect("state").expect("seen");
     assert_eq!(state.last_heartbeat.seq, 7);
     drop(store);
-    assert_eq!(fx.schema_version(), 3, "migrations 1 to 3 applied");
+    assert_eq!(fx.schema_version(), 4, "migrations 1 to 4 applied");
     central.shutdown();
 }
 
@@ -481,13 +481,13 @@ mod command_line {
                 "--admin-token",
                 "admin-t",
             ])
-            .args(["--kiosk", "kiosk-001"])
+            .args(["--kiosk", "kiosk 001=token-1"])
             .output()
             .expect("runs");
         assert!(!output.status.success());
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first_line = stderr.lines().next().unwrap_or_default();
-        assert!(first_line.contains("ID=TOKEN"), "{stderr}");
+        assert!(first_line.contains("may only hold"), "{stderr}");
     }
 
     #[test]

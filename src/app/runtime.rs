@@ -15,7 +15,7 @@ use kiosk_drivers::idcard::{PhotoDecoder, VendorDecoderConfig, VendorWltDecoder}
 use kiosk_protocol::SealingKey;
 use kiosk_services::store::KioskStore;
 use kiosk_services::sync::{
-    CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskSnapshot,
+    CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskIdentity, KioskSnapshot,
     OutboxUploader, UploaderConfig,
 };
 use std::sync::{Arc, Mutex};
@@ -103,11 +103,24 @@ impl KioskRuntime {
         });
         devices.wait_until_started(Duration::from_secs(3));
 
-        let endpoint = CentralEndpoint::new(
-            config.central.url.clone(),
-            config.kiosk.id.clone(),
-            config.central.token.clone(),
-        );
+        // With a key file (the normal case) every request is signed with the kiosk's own key,
+        // enrolling first with `[central] enrol_code` when needed; otherwise the legacy token.
+        let endpoint = match &config.central.key_file {
+            Some(key_file) => {
+                let identity = KioskIdentity::load_or_create(
+                    key_file,
+                    &config.kiosk.id,
+                    config.central.enrol_code.clone(),
+                )
+                .context("the kiosk's key file")?;
+                CentralEndpoint::signed(config.central.url.clone(), Arc::new(identity))
+            }
+            None => CentralEndpoint::new(
+                config.central.url.clone(),
+                config.kiosk.id.clone(),
+                config.central.token.clone(),
+            ),
+        };
         let uploader = OutboxUploader::spawn(
             Arc::clone(&store),
             CentralClient::new(endpoint.clone()),

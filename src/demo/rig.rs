@@ -16,6 +16,7 @@ use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
 use kiosk_drivers::qr::QrScannerSimulator;
 use kiosk_protocol::SigningKeyFile;
 use kiosk_protocol::wire::{TransactionListing, paths};
+use kiosk_services::sync::KioskIdentity;
 use std::path::{Path, PathBuf};
 
 /// Token of the embedded centre's read API (transactions listing).
@@ -35,6 +36,41 @@ pub struct DemoRig {
     pub test_card: TestCard,
     pub config: KioskConfig,
     pub ports: ResolvedPorts,
+}
+
+/// The demo kiosk's identity: its key file lives in the demo data folder (beside its store and
+/// the embedded centre's database). When the centre does not hold this key as an active kiosk
+/// (first start, a fresh centre database, a revocation), the rig makes a one-time enrolment code
+/// in the centre's store, as an operator would with `kiosk-central kiosk enrol-code`, and gives it
+/// to the kiosk (`[central] enrol_code`), which enrols before its first request.
+fn enrol_demo_kiosk(
+    config: &mut KioskConfig,
+    data_dir: &Path,
+    central_db: &Path,
+) -> anyhow::Result<()> {
+    let key_file = data_dir.join("kiosk-identity.key");
+    config.central.key_file = Some(key_file.clone());
+    let identity = KioskIdentity::load_or_create(&key_file, &config.kiosk.id, None)
+        .context("the demo kiosk's key file")?;
+    use kiosk_central::CentralStorage;
+    let store = kiosk_central::CentralStore::open(central_db)
+        .context("opening the embedded centre's store")?;
+    let enrolled = store
+        .kiosk_key(&config.kiosk.id)
+        .context("reading the demo kiosk's key")?
+        .is_some_and(|k| k.revoked_at.is_none() && k.public_key == identity.public_key_hex());
+    if !enrolled {
+        let issued = kiosk_central::identity::issue_code(
+            &store,
+            &config.kiosk.id,
+            std::time::Duration::from_secs(3600),
+            "demo",
+            &kiosk_central::clock::ServerTime::now(),
+        )
+        .context("making the demo kiosk's enrolment code")?;
+        config.central.enrol_code = Some(issued.code);
+    }
+    Ok(())
 }
 
 /// The demo's test card: `kiosk-config/cards/demo-resident.toml` beside the configuration.
@@ -62,20 +98,23 @@ impl DemoRig {
                 .with_context(|| format!("{}", keys.display()))?;
             config.catalogue.verifying_keys = Some(keys);
         }
+        let central_db = data_dir.join("central.sqlite");
         let central = kiosk_central::CentralBuilder::new(CentralConfig {
-            database_path: data_dir.join("central.sqlite"),
+            database_path: central_db.clone(),
             listen: "127.0.0.1:0".parse().context("loopback address")?,
             kiosks: vec![KioskCredential {
                 kiosk_id: config.kiosk.id.clone(),
-                token: config.central.token.clone(),
+                token: String::new(),
             }],
             admin_token: DEMO_ADMIN_TOKEN.to_string(),
             sealing_key_path: data_dir.join("central-personal-data.key"),
+            accept_bearer_tokens: false,
         })
         .catalogue_signing_key(signing_key)
         .spawn_in_thread()
         .context("starting the embedded central service")?;
         config.central.url = central.url();
+        enrol_demo_kiosk(&mut config, &data_dir, &central_db)?;
 
         let card_path = demo_card_path(config_dir);
         let test_card = TestCard::load(&card_path)

@@ -1,22 +1,48 @@
-//! Bearer-token authentication: kiosk tokens for the kiosk API, the admin token for reads.
+//! Authentication: signed requests of enrolled kiosks (`kiosk_protocol::request_signing`) for
+//! the kiosk API, the admin bearer token for the admin API, and — only when configured
+//! (`accept_bearer_tokens`) — the legacy per-kiosk bearer tokens.
+//!
+//! [`verify_signed_requests`] is a middleware over every route: a request carrying any
+//! `X-Kiosk-*` signature header is verified (headers, timestamp window, enrolled and not revoked,
+//! signature over method, path with query, timestamp, nonce and body hash, nonce not seen) and
+//! marked with [`VerifiedKiosk`], or refused there (401; 403 revoked). [`AuthenticatedKiosk`]
+//! then accepts a verified request, or a bearer token when those are accepted.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, MAX_BODY_BYTES, with_store};
+use crate::clock::ServerTime;
 use crate::config::KioskCredential;
-use axum::extract::FromRequestParts;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kiosk_protocol::request_signing::{
+    HEADER_KIOSK_ID, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, KioskPublicKey,
+    MAX_CLOCK_SKEW_S, RequestSigningError, SignatureHeaders, check_timestamp,
+};
+
+/// How long nonces are remembered: twice the clock-skew window, so a request whose timestamp is
+/// still accepted can never reuse a forgotten nonce.
+pub const NONCE_KEEP_MS: i64 = 2 * MAX_CLOCK_SKEW_S * 1000;
 
 /// The tokens the service accepts.
 pub struct Credentials {
     kiosks: Vec<KioskCredential>,
     admin_token: String,
+    accept_bearer_tokens: bool,
 }
 
 impl Credentials {
-    pub fn new(kiosks: Vec<KioskCredential>, admin_token: String) -> Self {
+    pub fn new(
+        kiosks: Vec<KioskCredential>,
+        admin_token: String,
+        accept_bearer_tokens: bool,
+    ) -> Self {
         Self {
             kiosks,
             admin_token,
+            accept_bearer_tokens,
         }
     }
 
@@ -24,7 +50,9 @@ impl Credentials {
     fn kiosk_for_token(&self, token: &str) -> Option<&str> {
         let mut found = None;
         for credential in &self.kiosks {
-            if constant_time_eq(credential.token.as_bytes(), token.as_bytes()) {
+            if !credential.token.is_empty()
+                && constant_time_eq(credential.token.as_bytes(), token.as_bytes())
+            {
                 found = Some(credential.kiosk_id.as_str());
             }
         }
@@ -70,7 +98,105 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-/// A request made with a kiosk's token: the kiosk it belongs to.
+/// Set by [`verify_signed_requests`] on a request whose signature checked out.
+#[derive(Debug, Clone)]
+pub struct VerifiedKiosk(pub String);
+
+fn unauthorized(message: &str) -> Response {
+    ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
+}
+
+fn signing_headers_present(headers: &HeaderMap) -> bool {
+    [
+        HEADER_KIOSK_ID,
+        HEADER_TIMESTAMP,
+        HEADER_NONCE,
+        HEADER_SIGNATURE,
+    ]
+    .iter()
+    .any(|name| headers.contains_key(*name))
+}
+
+/// The middleware: verifies a signed request (see the module documentation).
+pub async fn verify_signed_requests(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !signing_headers_present(request.headers()) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response();
+        }
+    };
+    let path = parts.uri.path_and_query().map_or_else(
+        || parts.uri.path().to_string(),
+        |pq| pq.as_str().to_string(),
+    );
+    let headers = match SignatureHeaders::from_lookup(|name| {
+        parts.headers.get(name).and_then(|v| v.to_str().ok())
+    }) {
+        Ok(headers) => headers,
+        Err(error) => {
+            tracing::warn!(path = %parts.uri.path(), %error, "kiosk request refused");
+            return unauthorized(&error.to_string());
+        }
+    };
+    let now = ServerTime::now();
+    if let Err(error) = check_timestamp(headers.timestamp, now.unix_ms.div_euclid(1000)) {
+        tracing::warn!(kiosk_id = %headers.kiosk_id, %error, "kiosk request refused");
+        return unauthorized(&error.to_string());
+    }
+    let kiosk_id = headers.kiosk_id.clone();
+    let record = match with_store(&state, "read kiosk key", move |store| {
+        store.kiosk_key(&kiosk_id)
+    })
+    .await
+    {
+        Ok(record) => record,
+        Err(error) => return error.into_response(),
+    };
+    let Some(record) = record else {
+        tracing::warn!(kiosk_id = %headers.kiosk_id, "signed request from a kiosk that is not enrolled");
+        return unauthorized("kiosk is not enrolled");
+    };
+    let verified = KioskPublicKey::from_hex(&record.public_key)
+        .and_then(|key| key.verify_request(&headers, parts.method.as_str(), &path, &body));
+    if let Err(error) = verified {
+        tracing::warn!(kiosk_id = %headers.kiosk_id, %error, "kiosk request refused");
+        return unauthorized(&RequestSigningError::BadSignature.to_string());
+    }
+    if record.revoked_at.is_some() {
+        tracing::warn!(kiosk_id = %headers.kiosk_id, "request from a revoked kiosk refused");
+        return ApiError::new(StatusCode::FORBIDDEN, "kiosk is revoked; enrol it again")
+            .into_response();
+    }
+    let (kiosk_id, nonce) = (headers.kiosk_id.clone(), headers.nonce.clone());
+    let fresh = match with_store(&state, "remember request nonce", move |store| {
+        store.remember_nonce(&kiosk_id, &nonce, now.unix_ms, NONCE_KEEP_MS)
+    })
+    .await
+    {
+        Ok(fresh) => fresh,
+        Err(error) => return error.into_response(),
+    };
+    if !fresh {
+        tracing::warn!(kiosk_id = %headers.kiosk_id, "replayed request nonce refused");
+        return unauthorized("request nonce was already used (replay)");
+    }
+    parts.extensions.insert(VerifiedKiosk(headers.kiosk_id));
+    next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// A request made by a kiosk (signed, or with its bearer token when those are accepted).
 pub struct AuthenticatedKiosk {
     pub kiosk_id: String,
 }
@@ -87,7 +213,7 @@ impl AuthenticatedKiosk {
             );
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "kiosk_id in the body does not match the kiosk of the bearer token",
+                "kiosk_id in the body does not match the kiosk that made the request",
             ))
         }
     }
@@ -97,6 +223,17 @@ impl FromRequestParts<AppState> for AuthenticatedKiosk {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(VerifiedKiosk(kiosk_id)) = parts.extensions.get::<VerifiedKiosk>() {
+            return Ok(Self {
+                kiosk_id: kiosk_id.clone(),
+            });
+        }
+        if !state.credentials.accept_bearer_tokens {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "request is not signed (X-Kiosk-Signature missing)",
+            ));
+        }
         let token = bearer_token(parts)?;
         match state.credentials.kiosk_for_token(token) {
             Some(kiosk_id) => Ok(Self {
@@ -151,6 +288,7 @@ mod tests {
                 },
             ],
             "admin".into(),
+            true,
         );
         assert_eq!(credentials.kiosk_for_token("token-b"), Some("b"));
         assert_eq!(credentials.kiosk_for_token("token-"), None);

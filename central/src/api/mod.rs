@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod catalogue;
+mod enrol;
 mod heartbeat;
 mod metrics;
 mod outbox;
@@ -10,7 +11,7 @@ mod query;
 mod stats;
 mod transactions;
 
-pub use auth::Credentials;
+pub use auth::{Credentials, NONCE_KEEP_MS};
 pub use metrics::Metrics;
 
 use crate::storage::{CentralStorage, FleetPolicy, StorageError};
@@ -44,6 +45,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::OUTBOX, post(outbox::receive_batch))
         .route(paths::HEARTBEAT, post(heartbeat::receive_heartbeat))
         .route(paths::TRANSACTIONS, get(transactions::list_transactions))
+        .route(
+            kiosk_protocol::request_signing::ENROL_PATH,
+            post(enrol::enrol),
+        )
+        .route(
+            "/api/v1/admin/kiosks/{id}/enrolment-code",
+            post(enrol::create_code),
+        )
+        .route("/api/v1/admin/kiosks/{id}/revoke", post(enrol::revoke))
+        .route("/api/v1/admin/kiosk-keys", get(enrol::list_keys))
         .route(
             "/api/v1/catalogue/desired",
             get(catalogue::desired_envelope),
@@ -123,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            auth::verify_signed_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::count_requests,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -153,7 +168,7 @@ impl ApiError {
     }
 
     /// The store failed: details go to the log, the caller learns only that it may retry.
-    fn storage(operation: &str, error: &StorageError) -> Self {
+    pub(crate) fn storage(operation: &str, error: &StorageError) -> Self {
         tracing::error!(operation, %error, "central store failed");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

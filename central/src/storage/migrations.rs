@@ -237,6 +237,37 @@ CREATE TABLE kiosk_groups (
 CREATE INDEX kiosk_groups_by_group ON kiosk_groups (group_name);
 "#,
     },
+    Migration {
+        version: 4,
+        name: "kiosk enrolment codes, kiosk keys, request nonces",
+        sql: r#"
+CREATE TABLE enrolment_codes (
+    code_hash      TEXT    PRIMARY KEY,     -- SHA-256 hex of the code; the code itself is not kept
+    kiosk_id       TEXT    NOT NULL,        -- the only kiosk that may use it
+    created_by     TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL,
+    expires_unix_ms INTEGER NOT NULL,
+    used_at        TEXT                     -- NULL until consumed; one use only
+);
+CREATE INDEX enrolment_codes_by_kiosk ON enrolment_codes (kiosk_id);
+
+CREATE TABLE kiosk_keys (
+    kiosk_id       TEXT    PRIMARY KEY,
+    public_key     TEXT    NOT NULL,        -- Ed25519, 64 hex
+    enrolled_at    TEXT    NOT NULL,
+    revoked_at     TEXT,                    -- NULL: in service
+    revoked_by     TEXT
+);
+
+CREATE TABLE request_nonces (
+    kiosk_id       TEXT    NOT NULL,
+    nonce          TEXT    NOT NULL,
+    seen_unix_ms   INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, nonce)
+);
+CREATE INDEX request_nonces_by_time ON request_nonces (seen_unix_ms);
+"#,
+    },
 ];
 
 /// The schema version this program writes.

@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod fleet;
+pub mod identity;
 pub mod migrations;
 pub mod postgres;
 mod rows;
@@ -22,6 +23,7 @@ pub use fleet::{
     DisinfectionRow, FaultAction, FaultRow, FleetPolicy, KioskActivity, StatsGroup, StatsRow,
     SweepReport, Ticket, TicketStatusFilter, TicketUpdate,
 };
+pub use identity::{EnrolRefusal, KioskKeyRecord};
 use kiosk_protocol::SealedBytes;
 use kiosk_protocol::wire::{
     EventKind, Heartbeat, RejectedEvent, TransactionListing, TransactionOutcome,
@@ -390,6 +392,54 @@ pub trait CentralStorage: Send + Sync + 'static {
     /// Desired and reported versions of every kiosk that sent a heartbeat or is in a group, by
     /// id, and the version published to all (what any other kiosk is asked to run).
     fn catalogue_rollout(&self) -> Result<(Vec<RolloutRow>, Option<u32>), StorageError>;
+
+    // ---- kiosk identity: enrolment codes, keys, nonces (see [`identity`]) ------------------
+
+    /// Stores a one-time enrolment code (its SHA-256 hex) for a kiosk, valid until
+    /// `expires_unix_ms`.
+    fn create_enrolment_code(
+        &self,
+        kiosk_id: &str,
+        code_hash: &str,
+        by: &str,
+        at: &ServerTime,
+        expires_unix_ms: i64,
+    ) -> Result<(), StorageError>;
+
+    /// Consumes the code and stores (or replaces) the kiosk's public key, clearing a revocation.
+    fn enrol_kiosk(
+        &self,
+        kiosk_id: &str,
+        code_hash: &str,
+        public_key: &str,
+        at: &ServerTime,
+    ) -> Result<Result<KioskKeyRecord, EnrolRefusal>, StorageError>;
+
+    /// The kiosk's enrolled key (revoked or not).
+    fn kiosk_key(&self, kiosk_id: &str) -> Result<Option<KioskKeyRecord>, StorageError>;
+
+    /// Every enrolled kiosk's key, by kiosk id.
+    fn kiosk_keys(&self) -> Result<Vec<KioskKeyRecord>, StorageError>;
+
+    /// Revokes the kiosk's key and consumes its outstanding codes; `None`: never enrolled.
+    fn revoke_kiosk(
+        &self,
+        kiosk_id: &str,
+        by: &str,
+        at: &ServerTime,
+    ) -> Result<Option<KioskKeyRecord>, StorageError>;
+
+    /// Remembers a request nonce; `false` when the kiosk used it within `keep_ms`.
+    fn remember_nonce(
+        &self,
+        kiosk_id: &str,
+        nonce: &str,
+        now_unix_ms: i64,
+        keep_ms: i64,
+    ) -> Result<bool, StorageError>;
+
+    /// Forgets nonces seen before `before_unix_ms`; how many.
+    fn prune_nonces(&self, before_unix_ms: i64) -> Result<u64, StorageError>;
 }
 
 /// The fleet methods of [`CentralStorage`], the same on every engine: each runs the shared

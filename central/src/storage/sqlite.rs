@@ -411,6 +411,7 @@ impl CentralStorage for SqliteStore {
 
     fleet_methods!();
     super::catalogue::catalogue_methods!();
+    crate::storage::identity::identity_methods!();
 }
 
 /// Inserts the event unless (kiosk, key) is already stored; `true` when it was inserted.

@@ -77,6 +77,9 @@ pub fn config(dir: &ScratchDir) -> CentralConfig {
         ],
         admin_token: ADMIN_TOKEN.into(),
         sealing_key_path: dir.key(),
+        // The older suites speak with bearer tokens; `tests/enrolment.rs` signs and also checks
+        // that a service without this setting refuses them.
+        accept_bearer_tokens: true,
     }
 }
 

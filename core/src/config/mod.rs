@@ -98,6 +98,9 @@ impl KioskConfig {
         };
         resolve(&mut self.store.path);
         resolve(&mut self.store.key_file);
+        if let Some(key) = self.central.key_file.as_mut() {
+            resolve(key);
+        }
         resolve(&mut self.catalogue.path);
         if let Some(keys) = self.catalogue.verifying_keys.as_mut() {
             resolve(keys);

@@ -145,8 +145,18 @@ fn default_service_phone() -> String {
 pub struct CentralSection {
     /// Base URL, `http://` or `https://`.
     pub url: String,
-    /// The kiosk's bearer token.
+    /// Legacy bearer token, sent only when no `key_file` is configured (a centre accepts it
+    /// only when started with `--accept-bearer-tokens`). Empty: none.
+    #[serde(default)]
     pub token: String,
+    /// The kiosk's own Ed25519 key file (root-only, 0600; created when missing). With it every
+    /// request to the centre is signed.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// One-time enrolment code from the central office (`kiosk-central kiosk enrol-code`): the
+    /// key enrols with it before the first request; a new code re-enrols the same key.
+    #[serde(default)]
+    pub enrol_code: Option<String>,
     /// Seconds between heartbeats (default 30).
     #[serde(default = "default_heartbeat_interval_s")]
     pub heartbeat_interval_s: u32,

@@ -89,7 +89,17 @@ fn missing_required_key_names_the_key() {
     let text = VALID.replace("id = \"KSK-SZ-FT-0001\"\n", "");
     assert_eq!(error_of(&text), "kiosk.id: missing required key");
     let text = VALID.replace("token = \"t0ken\"\n", "");
-    assert_eq!(error_of(&text), "central.token: missing required key");
+    assert_eq!(
+        error_of(&text),
+        "central.key_file: missing: give the kiosk's key file (or a legacy token)"
+    );
+    // The key file alone is enough; the code is optional.
+    let text = VALID.replace(
+        "token = \"t0ken\"\n",
+        "key_file = \"/var/lib/kiosk/kiosk-identity.key\"\nenrol_code = \"ABCD-EFGH\"\n",
+    );
+    let config = parse(&text).expect("key file without token");
+    assert_eq!(config.central.enrol_code.as_deref(), Some("ABCD-EFGH"));
 }
 
 #[test]

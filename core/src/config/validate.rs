@@ -10,7 +10,14 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
     non_empty("kiosk.location", &config.kiosk.location)?;
     non_empty("kiosk.service_phone", &config.kiosk.service_phone)?;
     check_url("central.url", &config.central.url)?;
-    non_empty("central.token", &config.central.token)?;
+    if config.central.key_file.is_none() {
+        non_empty("central.token", &config.central.token).map_err(|_| {
+            ConfigError::invalid(
+                "central.key_file",
+                "missing: give the kiosk's key file (or a legacy token)",
+            )
+        })?;
+    }
     positive(
         "central.heartbeat_interval_s",
         config.central.heartbeat_interval_s,

@@ -1,8 +1,12 @@
 //! The HTTP calls to the central service and how their answers are classified.
 //!
-//! Plain HTTP for now (TLS and per-kiosk keys come with enrolment, DESIGN §7). Every request
-//! carries `Authorization: Bearer <kiosk token>`.
+//! Plain HTTP for now (TLS later, DESIGN §7). With a [`KioskIdentity`] (the normal case) every
+//! request is signed with the kiosk's Ed25519 key (`X-Kiosk-Id`, `X-Kiosk-Timestamp`,
+//! `X-Kiosk-Nonce`, `X-Kiosk-Signature`; see `kiosk_protocol::request_signing`), after enrolling
+//! with the configured one-time code when the key has not enrolled yet. Without one it sends the
+//! legacy `Authorization: Bearer <kiosk token>`, which a centre accepts only when configured to.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_protocol::catalogue_envelope::{CATALOGUE_PATH, SignedCatalogue};
@@ -12,6 +16,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::backoff::parse_retry_after;
+use super::identity::KioskIdentity;
 
 /// Longest piece of a centre's error text kept.
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -22,10 +27,13 @@ pub struct CentralEndpoint {
     /// `http://host:port`, without a trailing path.
     pub base_url: String,
     pub kiosk_id: String,
-    /// The kiosk's bearer token. Never logged.
+    /// The kiosk's legacy bearer token (used only without `identity`; may be empty). Never
+    /// logged.
     pub token: String,
     /// Limit for one whole request, connect to last byte.
     pub request_timeout: Duration,
+    /// The kiosk's key: every request is signed with it.
+    pub identity: Option<Arc<KioskIdentity>>,
 }
 
 impl std::fmt::Debug for CentralEndpoint {
@@ -35,6 +43,7 @@ impl std::fmt::Debug for CentralEndpoint {
             .field("kiosk_id", &self.kiosk_id)
             .field("token", &"…")
             .field("request_timeout", &self.request_timeout)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -50,7 +59,22 @@ impl CentralEndpoint {
             kiosk_id: kiosk_id.into(),
             token: token.into(),
             request_timeout: Duration::from_secs(30),
+            identity: None,
         }
+    }
+
+    /// An endpoint whose requests are signed with `identity` (no bearer token).
+    pub fn signed(base_url: impl Into<String>, identity: Arc<KioskIdentity>) -> Self {
+        let mut endpoint = Self::new(base_url, identity.kiosk_id().to_string(), "");
+        endpoint.identity = Some(identity);
+        endpoint
+    }
+
+    /// The path part of `base_url` (empty for `http://host:port`), which the signature covers.
+    fn base_path(&self) -> &str {
+        let base = self.base_url.trim_end_matches('/');
+        let after_scheme = base.split_once("://").map_or(base, |(_, rest)| rest);
+        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
     }
 }
 
@@ -116,10 +140,11 @@ impl CentralClient {
             "{}{CATALOGUE_PATH}/desired",
             self.endpoint.base_url.trim_end_matches('/')
         );
-        let mut response = self
-            .agent
-            .get(&url)
-            .header("Authorization", format!("Bearer {}", self.endpoint.token))
+        let mut request = self.agent.get(&url);
+        for (name, value) in self.auth_headers("GET", &format!("{CATALOGUE_PATH}/desired"), b"") {
+            request = request.header(name, value);
+        }
+        let mut response = request
             .call()
             .map_err(|e| PostError::Unreachable(e.to_string()))?;
         let status = response.status().as_u16();
@@ -142,17 +167,37 @@ impl CentralClient {
             .map_err(|e| PostError::InvalidReply(e.to_string()))
     }
 
+    /// Enrols first when needed, then the signature headers (or the legacy bearer token).
+    fn auth_headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+        match &self.endpoint.identity {
+            Some(identity) => {
+                if let Err(error) = identity.ensure_enrolled(&self.agent, &self.endpoint.base_url) {
+                    tracing::warn!(%error, "kiosk enrolment did not succeed");
+                }
+                let signed_path = format!("{}{path}", self.endpoint.base_path());
+                identity.sign(method, &signed_path, body).pairs().to_vec()
+            }
+            None if self.endpoint.token.is_empty() => Vec::new(),
+            None => vec![("Authorization", format!("Bearer {}", self.endpoint.token))],
+        }
+    }
+
     fn post<Body: Serialize, Reply: DeserializeOwned>(
         &self,
         path: &str,
         body: &Body,
     ) -> Result<Reply, PostError> {
         let url = format!("{}{path}", self.endpoint.base_url.trim_end_matches('/'));
-        let mut response = self
+        let bytes = serde_json::to_vec(body).map_err(|e| PostError::InvalidReply(e.to_string()))?;
+        let mut request = self
             .agent
             .post(&url)
-            .header("Authorization", format!("Bearer {}", self.endpoint.token))
-            .send_json(body)
+            .header("Content-Type", "application/json");
+        for (name, value) in self.auth_headers("POST", path, &bytes) {
+            request = request.header(name, value);
+        }
+        let mut response = request
+            .send(&bytes[..])
             .map_err(|e| PostError::Unreachable(e.to_string()))?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {

@@ -4,11 +4,14 @@
 //! * [`uploader`] — [`OutboxUploader`], the outbox → centre thread, and [`OutboxDrainer`], one
 //!   drain of the queue (what the thread runs; usable directly in tests and at shutdown).
 //! * [`heartbeat`] — [`HeartbeatSender`], the periodic state report.
+//! * [`identity`] — [`KioskIdentity`], the kiosk's Ed25519 key file and enrolment; requests
+//!   are signed with it.
 //! * [`backoff`] — exponential back-off with full jitter.
 
 pub mod backoff;
 pub mod client;
 pub mod heartbeat;
+pub mod identity;
 pub mod uploader;
 
 pub use backoff::BackoffPolicy;
@@ -17,6 +20,7 @@ pub use heartbeat::{
     HeartbeatConfig, HeartbeatSender, HeartbeatSource, HeartbeatStatus, KioskSnapshot,
     compose_heartbeat,
 };
+pub use identity::{IdentityError, KioskIdentity};
 pub use uploader::{
     DrainReport, OutboxDrainer, OutboxUploader, SyncProblem, UploadFailure, UploaderConfig,
     UploaderStatus,
