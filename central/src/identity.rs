@@ -20,7 +20,8 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IssuedCode {
     pub kiosk_id: String,
-    /// `XXXX-XXXX-XXXX-XXXX-XXXX` (100 random bits); case and dashes do not matter when typed.
+    /// Five groups of four Crockford base-32 characters joined by dashes, e.g.
+    /// `7KQ2-M9TD-0XRB-4HWE-PA1C` (100 random bits); case and dashes do not matter when typed.
     pub code: String,
     pub expires_at: String,
 }
