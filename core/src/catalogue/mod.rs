@@ -19,8 +19,8 @@ pub use availability::{ItemAvailability, UnavailableReason};
 pub use model::DocumentLayout;
 pub use model::{
     CardMode, CardStep, CardType, Channels, Choice, ConsentStep, DeliveryOption, DeliveryStep,
-    Department, DocumentStep, FieldType, FormField, FormStep, Guide, Hours, Item, NoticeStep,
-    ReceiptStep, Step, StepKind,
+    Department, DocumentStep, FaceAlternative, FaceCheckStep, FaceVerification, FieldType,
+    FormField, FormStep, Guide, Hours, Item, NoticeStep, ReceiptStep, Step, StepKind,
 };
 pub use templates::{
     DocumentRow, DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address,

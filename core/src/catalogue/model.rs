@@ -297,7 +297,7 @@ pub enum Step {
     /// Ask consent.
     Consent(ConsentStep),
     /// Face check.
-    FaceCheck,
+    FaceCheck(FaceCheckStep),
     /// Typed form fields.
     Form(FormStep),
     /// A text to acknowledge.
@@ -322,7 +322,7 @@ impl Step {
         match self {
             Step::Identify => StepKind::Identify,
             Step::Consent(_) => StepKind::Consent,
-            Step::FaceCheck => StepKind::FaceCheck,
+            Step::FaceCheck(_) => StepKind::FaceCheck,
             Step::Form(_) => StepKind::Form,
             Step::Notice(_) => StepKind::Notice,
             Step::Submit => StepKind::Submit,
@@ -342,6 +342,60 @@ pub struct ConsentStep {
     /// Item-specific consent text; the kiosk's standard text when absent.
     #[serde(default)]
     pub text: Option<LocalizedText>,
+}
+
+/// `kind = "face_check"`: the live face compared with the card holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceCheckStep {
+    /// Where the match is decided (default `local`).
+    #[serde(default)]
+    pub verification: FaceVerification,
+    /// What a citizen who declines the camera, or does not pass, may choose instead (default
+    /// `["staff"]`; never empty, so declining is never a dead end).
+    #[serde(default = "default_face_alternatives")]
+    pub alternatives: Vec<FaceAlternative>,
+    /// Item-specific text of the face-check consent screen; the kiosk's standard text when
+    /// absent.
+    #[serde(default)]
+    pub consent: Option<LocalizedText>,
+}
+
+impl Default for FaceCheckStep {
+    fn default() -> Self {
+        FaceCheckStep {
+            verification: FaceVerification::Local,
+            alternatives: default_face_alternatives(),
+            consent: None,
+        }
+    }
+}
+
+fn default_face_alternatives() -> Vec<FaceAlternative> {
+    vec![FaceAlternative::Staff]
+}
+
+/// Where a face check's match is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceVerification {
+    /// On the kiosk, against the photo read from the card (the centre is asked instead when
+    /// the kiosk has no photo decoder).
+    #[default]
+    Local,
+    /// By the identity-verification service behind the central office: the kiosk sends the
+    /// aligned face chip, never the camera frame.
+    Remote,
+}
+
+/// A way to prove who one is without (or after failing) the kiosk's own face check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceAlternative {
+    /// The identity-verification service behind the central office decides.
+    Remote,
+    /// A member of staff checks the person against the card and confirms with their PIN.
+    Staff,
 }
 
 /// `kind = "form"`.

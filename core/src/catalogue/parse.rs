@@ -2,8 +2,9 @@
 
 use super::model::DocumentLayout;
 use super::model::{
-    CardStep, CardType, Channels, ConsentStep, DeliveryStep, Department, DocumentStep, FieldType,
-    FormStep, Guide, Hours, Item, NoticeStep, ReceiptStep, Step, StepKind, parse_hhmm,
+    CardStep, CardType, Channels, ConsentStep, DeliveryStep, Department, DocumentStep,
+    FaceCheckStep, FieldType, FormStep, Guide, Hours, Item, NoticeStep, ReceiptStep, Step,
+    StepKind, parse_hhmm,
 };
 use super::templates::{DocumentTemplate, ReceiptQr, ReceiptQrPurpose, RowSource, is_web_address};
 use super::{CATALOGUE_FORMAT, Catalogue, CatalogueError};
@@ -442,7 +443,17 @@ fn parse_step(code: &str, index: usize, value: Value) -> Result<Step, CatalogueE
     let body = Value::Table(table);
     let step = match kind {
         StepKind::Identify => no_fields(code, &at, body).map(|_| Step::Identify)?,
-        StepKind::FaceCheck => no_fields(code, &at, body).map(|_| Step::FaceCheck)?,
+        StepKind::FaceCheck => {
+            let face = body_of::<FaceCheckStep>(code, &at, body)?;
+            if face.alternatives.is_empty() {
+                return Err(item_error(
+                    code,
+                    &format!("{at}.alternatives"),
+                    "must offer at least one alternative (\"staff\" or \"remote\"): declining the camera must not be a dead end",
+                ));
+            }
+            Step::FaceCheck(face)
+        }
         StepKind::Submit => no_fields(code, &at, body).map(|_| Step::Submit)?,
         StepKind::Rate => no_fields(code, &at, body).map(|_| Step::Rate)?,
         StepKind::Consent => Step::Consent(body_of::<ConsentStep>(code, &at, body)?),

@@ -462,3 +462,40 @@ fn receipts_get_the_catalogue_progress_url_unless_they_name_their_own() {
     let bad = error_of(&text.replace("https://p.example", "ftp://p.example"));
     assert!(bad.contains("progress_url"), "{bad}");
 }
+
+#[test]
+fn face_check_options_parse_and_an_empty_alternative_list_is_refused() {
+    use crate::catalogue::{FaceAlternative, FaceVerification, Step};
+    let with_face = |extra: &str| {
+        SMALL.replace(
+            "[[items.steps]]\nkind = \"form\"",
+            &format!(
+                "[[items.steps]]\nkind = \"face_check\"\n{extra}\n[[items.steps]]\nkind = \"form\""
+            ),
+        )
+    };
+    let catalogue = Catalogue::parse(&with_face("")).expect("default face check");
+    let face = catalogue
+        .item("checkin")
+        .unwrap()
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            Step::FaceCheck(f) => Some(f.clone()),
+            _ => None,
+        });
+    let face = face.expect("face step");
+    assert_eq!(face.verification, FaceVerification::Local);
+    assert_eq!(face.alternatives, vec![FaceAlternative::Staff]);
+
+    let text = with_face("verification = \"remote\"\nalternatives = [\"remote\", \"staff\"]");
+    assert!(Catalogue::parse(&text).is_ok());
+
+    let msg = error_of(&with_face("alternatives = []"));
+    assert!(
+        msg.contains("alternatives") && msg.contains("dead end"),
+        "{msg}"
+    );
+    let msg = error_of(&with_face("alternatives = [\"video_call\"]"));
+    assert!(msg.contains("video_call"), "{msg}");
+}

@@ -13,8 +13,13 @@ pub enum Effect {
     StartCardReading,
     /// Stop polling it.
     StopCardReading,
-    /// Start the camera and the face check against the card photo.
-    StartFaceCheck,
+    /// Start the camera and the face check: against the card photo, or (`remote`) by the
+    /// centre's identity-verification service with the aligned face chip. The app answers with
+    /// `DeviceProgress` (each new instruction) and `StepCompleted` / `StepRefused`.
+    StartFaceCheck {
+        /// Ask the centre rather than compare on the kiosk.
+        remote: bool,
+    },
     /// Stop the camera; drop any frames.
     StopFaceCheck,
     /// Write the transaction and its outbox row in one SQLite transaction, then answer
@@ -47,6 +52,8 @@ pub enum Effect {
         /// The step it failed in.
         during_step: StepKind,
     },
+    /// Call staff to the kiosk (light, sound, staff console) for an identity check by hand.
+    CallStaff,
     /// Forget every copy of this session's personal data (reader buffers, face frames, UI).
     WipePersonalData,
     /// Show the home screen; the session is over.

@@ -37,6 +37,28 @@ pub enum CardReadFailure {
     Unsupported,
 }
 
+/// A choice on the face-check alternatives screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaceOption {
+    /// Run the camera check again.
+    Retry,
+    /// Let the centre's identity-verification service decide.
+    Remote,
+    /// Call staff to check by hand.
+    Staff,
+}
+
+impl FaceOption {
+    /// The button text.
+    pub fn label(self) -> LocalizedText {
+        match self {
+            FaceOption::Retry => LocalizedText::new("重新核验", "Try again"),
+            FaceOption::Remote => LocalizedText::new("远程核验身份", "Verify through the centre"),
+            FaceOption::Staff => LocalizedText::new("请工作人员协助", "Ask staff for help"),
+        }
+    }
+}
+
 /// Something that happened, fed to [`super::Session::handle`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowEvent {
@@ -48,6 +70,11 @@ pub enum FlowEvent {
     CardRead(Applicant),
     /// The card could not be read.
     CardReadFailed(CardReadFailure),
+    /// A way to go on after declining or not passing the face check.
+    FaceOptionChosen(FaceOption),
+    /// Staff checked the person against the card by hand and confirmed with a valid PIN (the
+    /// app checks the PIN and records who).
+    StaffVerified,
     /// Agreed to the consent text.
     ConsentGiven,
     /// Declined: the session ends (nothing can be done without consent).

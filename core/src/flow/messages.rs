@@ -153,18 +153,20 @@ impl Messages<'_> {
         )
     }
 
-    pub fn face_check_failed(&self) -> FlowMessage {
+    /// The face check did not pass (`reason` says why, e.g. the liveness instruction that was
+    /// not followed); the session goes on to the alternatives, so nothing is erased yet.
+    pub fn face_check_failed(&self, reason: Option<LocalizedText>) -> FlowMessage {
         self.message(
             MessageKind::FaceCheckFailed,
-            LocalizedText::new("人脸核验未通过", "Face check not passed"),
+            reason.unwrap_or_else(|| LocalizedText::new("人脸核验未通过", "Face check not passed")),
             LocalizedText::new(
-                "未能确认您与证件为同一人。本次申请未提交，您的信息已从本机清除。",
-                "We could not confirm that you are the card holder. Nothing was submitted and your data has been erased from this kiosk.",
+                "未能确认您与证件为同一人。您可以再试一次，或选择下方其他核验方式。",
+                "We could not confirm that you are the card holder. You can try again or choose another way below.",
             ),
             vec![
                 LocalizedText::new(
-                    "请摘下帽子、口罩和眼镜后重新办理",
-                    "Remove hat, mask and glasses and start again",
+                    "请摘下帽子、口罩和眼镜，正对屏幕",
+                    "Remove hat, mask and glasses and face the screen",
                 ),
                 LocalizedText::new("或到服务窗口人工办理", "Or go to a service counter"),
                 self.call_or_staff(),

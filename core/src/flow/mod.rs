@@ -19,7 +19,7 @@ mod session;
 mod view;
 
 pub use effect::{CardOrder, DocumentContent, Effect, PrintedQr, ReceiptContent, ReceiptLine};
-pub use event::{Applicant, CardReadFailure, FlowEvent};
+pub use event::{Applicant, CardReadFailure, FaceOption, FlowEvent};
 pub use phase::Phase;
 pub use session::Session;
 pub use view::{FlowMessage, FormFieldView, MessageKind, NoticeView, SessionView};

@@ -14,9 +14,17 @@ pub enum Phase {
     IdentifyFailed,
     /// `consent`: the consent text with agree / decline.
     Consent,
-    /// `face_check`: live camera (the app runs the check and answers `StepCompleted` /
-    /// `StepFailed`).
+    /// `face_check`, first: what the camera check does with the face, agree / decline (the
+    /// camera is off until the citizen agrees).
+    FaceConsent,
+    /// `face_check`: live camera (the app runs the check, sends `DeviceProgress` with each new
+    /// instruction and answers `StepCompleted`, or `StepRefused` / `StepFailed`).
     FaceCheck,
+    /// `face_check`: declined or not passed; the item's alternatives (try again, verification
+    /// by the centre, staff assistance).
+    FaceAlternatives,
+    /// `face_check`: staff were called and confirm the person's identity with their PIN.
+    StaffAssist,
     /// `form`: typed fields with per-field errors.
     Form,
     /// `notice`: a text to acknowledge with `Continue`.
@@ -62,7 +70,10 @@ impl Phase {
             Phase::IdentifyReading => "identify_reading",
             Phase::IdentifyFailed => "identify_failed",
             Phase::Consent => "consent",
+            Phase::FaceConsent => "face_consent",
             Phase::FaceCheck => "face_check",
+            Phase::FaceAlternatives => "face_alternatives",
+            Phase::StaffAssist => "staff_assist",
             Phase::Form => "form",
             Phase::Notice => "notice",
             Phase::Delivery => "delivery",

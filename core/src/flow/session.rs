@@ -16,6 +16,8 @@ use crate::wall_clock::{CivilTime, rfc3339_utc};
 use kiosk_protocol::wire::{MaskedApplicant, RatingRecord, TransactionOutcome, TransactionRecord};
 use std::collections::BTreeMap;
 
+mod face;
+
 /// One citizen session for one item.
 ///
 /// Personal data: the full [`Applicant`] is kept from the card read until the submission is
@@ -45,6 +47,10 @@ pub struct Session {
     progress: Option<LocalizedText>,
     devices: DevicePresence,
     rating: Option<u8>,
+    /// Face checks run in the current `face_check` step.
+    face_attempts: u8,
+    /// Whether the face check in progress (or the last one) asks the centre.
+    face_remote: bool,
 }
 
 impl Session {
@@ -74,6 +80,8 @@ impl Session {
             progress: None,
             devices,
             rating: None,
+            face_attempts: 0,
+            face_remote: false,
         };
         let mut effects = Vec::new();
         session.set_phase(Phase::Guide, now_ms, &mut effects);
@@ -118,7 +126,10 @@ impl Session {
             FlowEvent::Cancel | FlowEvent::GoHome => self.on_leave(now_ms, &mut fx),
             FlowEvent::Back => self.on_back(now_ms, &mut fx),
             FlowEvent::DeviceProgress(note) => {
-                if matches!(self.phase, Phase::PrintingDocument | Phase::CardOperation) {
+                if matches!(
+                    self.phase,
+                    Phase::PrintingDocument | Phase::CardOperation | Phase::FaceCheck
+                ) {
                     self.progress = Some(note);
                     self.restart_countdown(now_ms);
                 }
@@ -158,7 +169,12 @@ impl Session {
                 (Phase::Consent, Some(Step::Consent(c))) => {
                     Some(c.text.clone().unwrap_or_else(default_consent_text))
                 }
+                (Phase::FaceConsent, Some(Step::FaceCheck(f))) => Some(face::consent_text(f)),
                 _ => None,
+            },
+            face_options: match (self.phase, step) {
+                (Phase::FaceAlternatives, Some(Step::FaceCheck(f))) => self.face_options(f),
+                _ => Vec::new(),
             },
             notice: match (self.phase, step) {
                 (Phase::Notice, Some(Step::Notice(n))) => Some(NoticeView {
@@ -224,11 +240,13 @@ impl Session {
             (Phase::Consent, FlowEvent::ConsentDeclined) => {
                 self.abandon(TransactionOutcome::Cancelled, now, fx)
             }
-            (Phase::FaceCheck, FlowEvent::StepCompleted) => self.advance(now, fx),
-            (Phase::FaceCheck, FlowEvent::StepFailed { .. }) => {
-                let message = self.messages().face_check_failed();
-                self.fail_before_commit(message, now, fx);
-            }
+            (
+                Phase::FaceConsent
+                | Phase::FaceCheck
+                | Phase::FaceAlternatives
+                | Phase::StaffAssist,
+                event,
+            ) => self.on_face_event(event, now, fx),
             (Phase::Form, FlowEvent::FormInput { key, value }) => {
                 if self.current_form_fields().iter().any(|f| f.key == key) {
                     self.form_errors.remove(&key);
@@ -354,9 +372,10 @@ impl Session {
                 fx.push(Effect::StartCardReading);
             }
             Step::Consent(_) => self.set_phase(Phase::Consent, now, fx),
-            Step::FaceCheck => {
-                self.set_phase(Phase::FaceCheck, now, fx);
-                fx.push(Effect::StartFaceCheck);
+            Step::FaceCheck(_) => {
+                self.face_attempts = 0;
+                self.message = None;
+                self.set_phase(Phase::FaceConsent, now, fx);
             }
             Step::Form(_) => self.set_phase(Phase::Form, now, fx),
             Step::Notice(_) => self.set_phase(Phase::Notice, now, fx),
@@ -485,7 +504,9 @@ impl Session {
             Phase::IdentifyWaiting
             | Phase::IdentifyReading
             | Phase::IdentifyFailed
-            | Phase::FaceCheck => {
+            | Phase::FaceConsent
+            | Phase::FaceCheck
+            | Phase::FaceAlternatives => {
                 if let Some(step) = self.current_kind() {
                     fx.push(Effect::RaiseDeviceFault {
                         class,
@@ -526,7 +547,10 @@ impl Session {
                     | Phase::IdentifyReading
                     | Phase::IdentifyFailed
                     | Phase::Consent
+                    | Phase::FaceConsent
                     | Phase::FaceCheck
+                    | Phase::FaceAlternatives
+                    | Phase::StaffAssist
                     | Phase::Form
                     | Phase::Notice
                     | Phase::Delivery
@@ -639,6 +663,8 @@ impl Session {
             Phase::Finished => None,
             p if p.is_busy() => Some(t.processing_s),
             Phase::Goodbye => Some(t.goodbye_s),
+            // Staff may have to walk over from the counter.
+            Phase::StaffAssist => Some(t.step_s.saturating_mul(5)),
             _ => Some(t.step_s),
         };
         self.deadline_ms = seconds.map(|s| now + u64::from(s) * 1000);

@@ -120,6 +120,27 @@ kind = "card"
 mode = "rewrite"
 [[items.steps]]
 kind = "rate"
+
+[[items]]
+code = "remote_face"
+name = { zh = "个人纳税记录", en = "Tax record" }
+department = "gjj"
+category = { zh = "税务", en = "Tax" }
+allowed_cards = ["resident"]
+[items.guide]
+conditions = { zh = "条件", en = "Conditions" }
+materials = { zh = "材料", en = "Materials" }
+fee = { zh = "免费", en = "Free" }
+time_limit = { zh = "即时", en = "At once" }
+legal_basis = { zh = "条例", en = "Regulations" }
+result_delivery = { zh = "当场", en = "At once" }
+[[items.steps]]
+kind = "identify"
+[[items.steps]]
+kind = "face_check"
+alternatives = ["remote", "staff"]
+[[items.steps]]
+kind = "submit"
 "#;
 
 fn item(code: &str) -> Item {
@@ -188,7 +209,9 @@ impl Run {
             Phase::IdentifyWaiting | Phase::IdentifyReading | Phase::IdentifyFailed => {
                 FlowEvent::CardRead(applicant())
             }
-            Phase::Consent => FlowEvent::ConsentGiven,
+            Phase::Consent | Phase::FaceConsent => FlowEvent::ConsentGiven,
+            Phase::FaceAlternatives => FlowEvent::FaceOptionChosen(FaceOption::Staff),
+            Phase::StaffAssist => FlowEvent::StaffVerified,
             Phase::FaceCheck | Phase::PrintingDocument | Phase::CardOperation => {
                 FlowEvent::StepCompleted
             }
@@ -395,21 +418,117 @@ fn consent_declined_ends_as_cancelled_without_personal_data() {
 // ----- face check --------------------------------------------------------------------------
 
 #[test]
-fn face_check_starts_camera_and_passes() {
+fn face_check_asks_consent_before_the_camera_and_passes() {
     let mut run = Run::new("full");
-    let fx = run.walk_to(Phase::FaceCheck);
-    assert_eq!(fx.last(), Some(&Effect::StartFaceCheck));
+    let fx = run.walk_to(Phase::FaceConsent);
+    assert!(!has(&fx, |e| matches!(e, Effect::StartFaceCheck { .. })));
+    let view = run.view();
+    assert!(view.consent_text.expect("text").zh.contains("摄像头"));
+    let fx = run.send(FlowEvent::ConsentGiven);
+    assert_eq!(fx, vec![Effect::StartFaceCheck { remote: false }]);
+    assert_eq!(run.phase(), Phase::FaceCheck);
+    run.send(FlowEvent::DeviceProgress(LocalizedText::new(
+        "请眨眨眼",
+        "Blink",
+    )));
+    assert_eq!(run.view().progress.expect("prompt").zh, "请眨眨眼");
     let fx = run.send(FlowEvent::StepCompleted);
     assert_eq!(fx, vec![Effect::StopFaceCheck]);
     assert_eq!(run.phase(), Phase::Form);
 }
 
 #[test]
-fn face_check_failure_ends_the_session_with_a_message() {
+fn declining_the_camera_offers_staff_who_confirm_by_hand() {
+    let mut run = Run::new("full");
+    run.walk_to(Phase::FaceConsent);
+    let fx = run.send(FlowEvent::ConsentDeclined);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(run.phase(), Phase::FaceAlternatives);
+    // No retry before a first try; the item allows staff only.
+    assert_eq!(run.view().face_options, vec![FaceOption::Staff]);
+    assert!(
+        run.send(FlowEvent::FaceOptionChosen(FaceOption::Remote))
+            .is_empty()
+    );
+    assert_eq!(run.phase(), Phase::FaceAlternatives);
+    let fx = run.send(FlowEvent::FaceOptionChosen(FaceOption::Staff));
+    assert_eq!(fx, vec![Effect::CallStaff]);
+    assert_eq!(run.phase(), Phase::StaffAssist);
+    // Staff may have to walk over: a longer countdown than a normal step.
+    assert!(run.view().seconds_left.expect("countdown") > 60);
+    run.send(FlowEvent::StaffVerified);
+    assert_eq!(run.phase(), Phase::Form);
+}
+
+#[test]
+fn a_failed_check_shows_why_and_offers_retry_then_alternatives() {
     let mut run = Run::new("full");
     run.walk_to(Phase::FaceCheck);
-    let fx = run.send(FlowEvent::StepFailed {
-        reason: "score 0.31".into(),
+    let fx = run.send(FlowEvent::StepRefused {
+        message: LocalizedText::new("未检测到眨眼", "No blink seen"),
+    });
+    assert_eq!(fx, vec![Effect::StopFaceCheck]);
+    assert_eq!(run.phase(), Phase::FaceAlternatives);
+    let view = run.view();
+    let m = view.message.expect("message");
+    assert_eq!(m.kind, MessageKind::FaceCheckFailed);
+    assert_eq!(m.title.zh, "未检测到眨眼");
+    assert_eq!(
+        view.face_options,
+        vec![FaceOption::Retry, FaceOption::Staff]
+    );
+    // Nothing recorded or erased yet: the citizen can go on.
+    assert!(abandoned(&fx).is_none() && view.applicant.is_some());
+    for attempt in 2..=3 {
+        let fx = run.send(FlowEvent::FaceOptionChosen(FaceOption::Retry));
+        assert_eq!(
+            fx,
+            vec![Effect::StartFaceCheck { remote: false }],
+            "{attempt}"
+        );
+        run.send(FlowEvent::StepFailed {
+            reason: "distance 0.71".into(),
+        });
+        let m = run.view().message.expect("message");
+        assert!(!m.title.zh.contains("0.71") && !m.body.zh.contains("0.71"));
+    }
+    // Three tries used: only the alternatives are left.
+    assert_eq!(run.view().face_options, vec![FaceOption::Staff]);
+    assert!(
+        run.send(FlowEvent::FaceOptionChosen(FaceOption::Retry))
+            .is_empty()
+    );
+}
+
+#[test]
+fn remote_verification_is_offered_when_the_item_allows_it() {
+    let mut run = Run::new("remote_face");
+    run.walk_to(Phase::FaceConsent);
+    run.send(FlowEvent::ConsentDeclined);
+    assert_eq!(
+        run.view().face_options,
+        vec![FaceOption::Remote, FaceOption::Staff]
+    );
+    let fx = run.send(FlowEvent::FaceOptionChosen(FaceOption::Remote));
+    assert_eq!(fx, vec![Effect::StartFaceCheck { remote: true }]);
+    run.send(FlowEvent::StepRefused {
+        message: LocalizedText::new("远程核验未通过", "Not confirmed"),
+    });
+    // Retrying repeats the remote check; remote is not offered twice.
+    assert_eq!(
+        run.view().face_options,
+        vec![FaceOption::Retry, FaceOption::Staff]
+    );
+    let fx = run.send(FlowEvent::FaceOptionChosen(FaceOption::Retry));
+    assert_eq!(fx, vec![Effect::StartFaceCheck { remote: true }]);
+}
+
+#[test]
+fn camera_fault_during_the_check_ends_the_session_with_a_message() {
+    let mut run = Run::new("full");
+    run.walk_to(Phase::FaceCheck);
+    let fx = run.send(FlowEvent::DeviceFault {
+        class: DeviceClass::Camera,
     });
     assert!(has(&fx, |e| *e == Effect::StopFaceCheck));
     assert_eq!(
@@ -417,12 +536,7 @@ fn face_check_failure_ends_the_session_with_a_message() {
         Some(TransactionOutcome::Failed)
     );
     assert_eq!(run.phase(), Phase::Failed);
-    let m = run.view().message.expect("message");
-    assert_eq!(m.kind, MessageKind::FaceCheckFailed);
-    assert!(!m.body.zh.contains("0.31"));
     assert_nothing_personal(&run);
-    let fx = run.send(FlowEvent::GoHome);
-    assert_eq!(fx, vec![Effect::ReturnHome]);
 }
 
 // ----- form --------------------------------------------------------------------------------
@@ -840,7 +954,8 @@ fn whole_journey_through_every_step_kind() {
         .map(|e| match e {
             Effect::StartCardReading => "start_card",
             Effect::StopCardReading => "stop_card",
-            Effect::StartFaceCheck => "start_face",
+            Effect::StartFaceCheck { .. } => "start_face",
+            Effect::CallStaff => "call_staff",
             Effect::StopFaceCheck => "stop_face",
             Effect::CommitSubmission { .. } => "commit",
             Effect::PrintReceipt(_) => "receipt",
@@ -874,10 +989,11 @@ fn whole_journey_through_every_step_kind() {
 // ----- timeouts, faults, cancel in every phase ---------------------------------------------
 
 /// Every phase the happy path of the full item visits, in order.
-const WALKED: [Phase; 15] = [
+const WALKED: [Phase; 16] = [
     Phase::Guide,
     Phase::IdentifyWaiting,
     Phase::Consent,
+    Phase::FaceConsent,
     Phase::FaceCheck,
     Phase::Form,
     Phase::Notice,
@@ -919,9 +1035,18 @@ fn run_at(phase: Phase) -> Run {
         }
         Phase::Failed => {
             run.walk_to(Phase::FaceCheck);
-            run.send(FlowEvent::StepFailed {
-                reason: "no match".into(),
+            run.send(FlowEvent::DeviceFault {
+                class: DeviceClass::Camera,
             });
+        }
+        Phase::FaceAlternatives => {
+            run.walk_to(Phase::FaceConsent);
+            run.send(FlowEvent::ConsentDeclined);
+        }
+        Phase::StaffAssist => {
+            run.walk_to(Phase::FaceConsent);
+            run.send(FlowEvent::ConsentDeclined);
+            run.send(FlowEvent::FaceOptionChosen(FaceOption::Staff));
         }
         other => {
             run.walk_to(other);
@@ -939,16 +1064,21 @@ fn every_phase() -> Vec<Phase> {
         Phase::ReceiptFailed,
         Phase::ResultFailed,
         Phase::Failed,
+        Phase::FaceAlternatives,
+        Phase::StaffAssist,
     ]);
     phases
 }
 
-const BEFORE_COMMIT: [Phase; 10] = [
+const BEFORE_COMMIT: [Phase; 13] = [
     Phase::IdentifyWaiting,
     Phase::IdentifyReading,
     Phase::IdentifyFailed,
     Phase::Consent,
+    Phase::FaceConsent,
     Phase::FaceCheck,
+    Phase::FaceAlternatives,
+    Phase::StaffAssist,
     Phase::Form,
     Phase::Notice,
     Phase::Delivery,
@@ -1055,7 +1185,9 @@ fn device_fault_in_every_phase() {
                     Phase::IdentifyWaiting
                     | Phase::IdentifyReading
                     | Phase::IdentifyFailed
-                    | Phase::FaceCheck,
+                    | Phase::FaceConsent
+                    | Phase::FaceCheck
+                    | Phase::FaceAlternatives,
                     true,
                 ) => {
                     assert!(
@@ -1174,13 +1306,22 @@ fn back_from_face_check_stops_the_camera() {
 }
 
 #[test]
+fn back_from_face_consent_goes_to_the_previous_step_without_the_camera() {
+    let mut run = Run::new("full");
+    run.walk_to(Phase::FaceConsent);
+    let fx = run.send(FlowEvent::Back);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(run.phase(), Phase::Consent);
+}
+
+#[test]
 fn missing_device_before_the_commit_ends_the_session() {
     let mut run = Run::with_devices(
         "full",
         DevicePresence::with_present([DeviceClass::IdCardReader]),
     );
     let fx = run.walk_to(Phase::Failed);
-    assert!(!has(&fx, |e| *e == Effect::StartFaceCheck));
+    assert!(!has(&fx, |e| matches!(e, Effect::StartFaceCheck { .. })));
     let record = abandoned(&fx).expect("record");
     assert_eq!(record.abandoned_at_step.as_deref(), Some("face_check"));
     let m = run.view().message.expect("message");

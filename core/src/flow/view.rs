@@ -32,8 +32,10 @@ pub struct SessionView {
     pub applicant: Option<MaskedApplicant>,
     /// Fields of the current form step, with values and errors.
     pub form_fields: Vec<FormFieldView>,
-    /// Consent text on the consent step.
+    /// Consent text on the consent step and on the face-check consent screen.
     pub consent_text: Option<LocalizedText>,
+    /// The choices on the face-check alternatives screen, in order.
+    pub face_options: Vec<super::event::FaceOption>,
     /// Title and text of the current notice step.
     pub notice: Option<NoticeView>,
     /// Review lines on the confirm page (phone shown in full for checking, sensitive numbers
