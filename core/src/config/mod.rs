@@ -8,9 +8,9 @@ mod model;
 mod validate;
 
 pub use model::{
-    CatalogueSection, CentralSection, DevicePort, DeviceSection, DevicesSection, KioskConfig,
-    KioskSection, MaintenanceSection, Orientation, StaffEntry, StoreSection, TimeoutsSection,
-    UiSection,
+    CatalogueSection, CentralSection, DevicePort, DeviceSection, DevicesSection, FaceSection,
+    KioskConfig, KioskSection, MaintenanceSection, Orientation, StaffEntry, StoreSection,
+    TimeoutsSection, UiSection,
 };
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,57 @@ pub struct KioskConfig {
     /// `[[staff]]`: maintenance staff who may open diagnostics mode with their PIN.
     #[serde(default)]
     pub staff: Vec<StaffEntry>,
+    /// The camera face check.
+    #[serde(default)]
+    pub face: FaceSection,
+}
+
+/// `[face]`: the camera face check (人证比对).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceSection {
+    /// Folder holding the face models (`centerface.onnx`, `dlib_face_recognition_resnet.onnx`,
+    /// `face_mesh.onnx`); the models shipped in the source tree when absent.
+    #[serde(default)]
+    pub models_dir: Option<PathBuf>,
+    /// The active liveness challenge (blink and head turn): `"active"` (default) or `"off"`.
+    /// Off is for bench set-ups only: it shows on the diagnostics screen, in the log at every
+    /// start and in every heartbeat (the camera reports `liveness_off`).
+    #[serde(default = "default_liveness")]
+    pub liveness: String,
+    /// Largest embedding distance accepted as the same person (default 0.55, chosen from the
+    /// evaluation in face/README.md).
+    #[serde(default)]
+    pub threshold: Option<f32>,
+    /// Seconds the whole check (liveness and match) may take before it fails (default 30).
+    #[serde(default = "default_face_timeout")]
+    pub timeout_s: u32,
+}
+
+impl Default for FaceSection {
+    fn default() -> Self {
+        FaceSection {
+            models_dir: None,
+            liveness: default_liveness(),
+            threshold: None,
+            timeout_s: default_face_timeout(),
+        }
+    }
+}
+
+impl FaceSection {
+    /// Whether the liveness challenge runs.
+    pub fn liveness_active(&self) -> bool {
+        self.liveness != "off"
+    }
+}
+
+fn default_liveness() -> String {
+    "active".into()
+}
+
+fn default_face_timeout() -> u32 {
+    30
 }
 
 /// `[[staff]]`: one member of maintenance staff.

@@ -316,3 +316,16 @@ fn card_writer_settings_are_checked() {
         "{elsewhere}"
     );
 }
+
+#[test]
+fn face_section_defaults_to_active_liveness_and_refuses_unknown_modes() {
+    let c = parse(VALID).expect("minimal config");
+    assert!(c.face.liveness_active());
+    assert_eq!(c.face.timeout_s, 30);
+    let off = format!("{VALID}\n[face]\nliveness = \"off\"\n");
+    assert!(!parse(&off).expect("off parses").face.liveness_active());
+    let err = parse(&format!("{VALID}\n[face]\nliveness = \"maybe\"\n")).expect_err("unknown mode");
+    assert!(err.to_string().contains("face.liveness"), "{err}");
+    let err = parse(&format!("{VALID}\n[face]\nthreshold = 7.0\n")).expect_err("bad threshold");
+    assert!(err.to_string().contains("face.threshold"), "{err}");
+}

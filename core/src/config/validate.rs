@@ -59,6 +59,22 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
     positive("maintenance.a4_sheets", m.a4_sheets)?;
     positive("maintenance.card_stock", m.card_stock)?;
     check_staff(&config.staff)?;
+    let f = &config.face;
+    if f.liveness != "active" && f.liveness != "off" {
+        return Err(ConfigError::invalid(
+            "face.liveness",
+            format!("`{}`: must be \"active\" or \"off\"", f.liveness),
+        ));
+    }
+    if let Some(threshold) = f.threshold
+        && !(threshold > 0.0 && threshold < 2.0)
+    {
+        return Err(ConfigError::invalid(
+            "face.threshold",
+            format!("{threshold}: must be between 0 and 2 (an embedding distance)"),
+        ));
+    }
+    positive("face.timeout_s", f.timeout_s)?;
     Ok(())
 }
 
