@@ -28,6 +28,7 @@ pub mod config;
 pub mod identity;
 mod server;
 pub mod storage;
+pub mod users;
 pub mod validation;
 
 pub use api::MAX_BODY_BYTES;

@@ -935,37 +935,101 @@ pub(crate) fn sweep_alarms(
         vals![open_since],
     )?;
     for row in due {
-        let alarm_id = row.int(0)?;
-        let kiosk_id = row.text(1)?;
-        let kind = row.text(2)?;
-        let title = format!("{kind} on {kiosk_id}, open since {}", row.text(4)?);
-        // Two instances sweeping at once: the unique alarm_id keeps one ticket.
-        let created = sql.query(
-            "open ticket",
-            "INSERT INTO tickets (alarm_id, kiosk_id, kind, severity, status, title, opened_at)
-             VALUES ($1, $2, $3, $4, 'open', $5, $6)
-             ON CONFLICT (alarm_id) DO NOTHING
-             RETURNING id",
-            vals![
-                alarm_id,
-                &kiosk_id,
-                &kind,
-                row.text(3)?,
-                title,
-                &now.rfc3339
-            ],
-        )?;
-        if let Some(ticket) = created.first() {
-            let ticket_id = ticket.int(0)?;
-            sql.execute(
-                "link ticket",
-                "UPDATE alarms SET ticket_id = $1 WHERE id = $2",
-                vals![ticket_id, alarm_id],
-            )?;
+        if let Some(ticket_id) = open_ticket(sql, &row, now)? {
             report.escalated.push(ticket_id);
         }
     }
     Ok(())
+}
+
+/// Opens a ticket for an alarm row (`id, kiosk_id, kind, severity, first_raised_at`) and links
+/// it; `None` when the alarm already has one (two instances sweeping at once: the unique
+/// `alarm_id` keeps one ticket).
+fn open_ticket(
+    sql: &mut dyn Sql,
+    row: &SqlRow,
+    now: &ServerTime,
+) -> Result<Option<i64>, StorageError> {
+    let alarm_id = row.int(0)?;
+    let kiosk_id = row.text(1)?;
+    let kind = row.text(2)?;
+    let title = format!("{kind} on {kiosk_id}, open since {}", row.text(4)?);
+    let created = sql.query(
+        "open ticket",
+        "INSERT INTO tickets (alarm_id, kiosk_id, kind, severity, status, title, opened_at)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6)
+         ON CONFLICT (alarm_id) DO NOTHING
+         RETURNING id",
+        vals![
+            alarm_id,
+            &kiosk_id,
+            &kind,
+            row.text(3)?,
+            title,
+            &now.rfc3339
+        ],
+    )?;
+    let Some(ticket) = created.first() else {
+        return Ok(None);
+    };
+    let ticket_id = ticket.int(0)?;
+    sql.execute(
+        "link ticket",
+        "UPDATE alarms SET ticket_id = $1 WHERE id = $2",
+        vals![ticket_id, alarm_id],
+    )?;
+    Ok(Some(ticket_id))
+}
+
+/// What escalating an alarm by hand did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Escalation {
+    /// A ticket was opened for it.
+    Opened(Ticket),
+    /// It already had this ticket (nothing changed).
+    Existing(Ticket),
+    /// The alarm is cleared: nothing to work on.
+    Cleared,
+    NotFound,
+}
+
+/// Escalates an active alarm to a fault ticket now, without waiting for the sweep.
+pub(crate) fn escalate_alarm(
+    sql: &mut dyn Sql,
+    id: i64,
+    now: &ServerTime,
+) -> Result<Escalation, StorageError> {
+    let Some(row) = sql.query_opt(
+        "read alarm to escalate",
+        "SELECT id, kiosk_id, kind, severity, first_raised_at, status, ticket_id FROM alarms
+          WHERE id = $1",
+        vals![id],
+    )?
+    else {
+        return Ok(Escalation::NotFound);
+    };
+    if let Some(ticket_id) = row.opt_int(6)? {
+        return Ok(match ticket(sql, ticket_id)? {
+            Some(t) => Escalation::Existing(t),
+            None => Escalation::NotFound,
+        });
+    }
+    if row.text(5)? != "active" {
+        return Ok(Escalation::Cleared);
+    }
+    if let Some(ticket_id) = open_ticket(sql, &row, now)? {
+        return Ok(ticket(sql, ticket_id)?.map_or(Escalation::NotFound, Escalation::Opened));
+    }
+    // Another instance's sweep opened it meanwhile.
+    let existing = sql.query_opt(
+        "read ticket of alarm",
+        &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE alarm_id = $1"),
+        vals![id],
+    )?;
+    Ok(match existing {
+        Some(row) => Escalation::Existing(ticket_from_row(&row)?),
+        None => Escalation::NotFound,
+    })
 }
 
 const ALARM_COLUMNS: &str = "id, kiosk_id, kind, severity, status, acknowledged_by,

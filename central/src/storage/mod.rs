@@ -5,6 +5,7 @@
 //! in SQL. Every method is blocking; async callers run them on the blocking pool.
 
 pub mod catalogue;
+pub mod console;
 pub mod fleet;
 pub mod identity;
 pub mod migrations;
@@ -18,10 +19,11 @@ pub use catalogue::{
     CataloguePublication, CatalogueRefusal, CatalogueVersion, CatalogueVersionInfo,
     NewCatalogueVersion, RolloutRow,
 };
+pub use console::{AuditEntry, AuditQuery, ConsoleUser, Role, UserChange};
 pub use fleet::{
     AbandonmentRow, Alarm, AlarmStatusFilter, AvailabilityPoint, DayRange, DisinfectionRecord,
-    DisinfectionRow, FaultAction, FaultRow, FleetPolicy, KioskActivity, StatsGroup, StatsRow,
-    SweepReport, Ticket, TicketStatusFilter, TicketUpdate,
+    DisinfectionRow, Escalation, FaultAction, FaultRow, FleetPolicy, KioskActivity, StatsGroup,
+    StatsRow, SweepReport, Ticket, TicketStatusFilter, TicketUpdate,
 };
 pub use identity::{EnrolRefusal, KioskKeyRecord};
 use kiosk_protocol::SealedBytes;
@@ -440,6 +442,58 @@ pub trait CentralStorage: Send + Sync + 'static {
 
     /// Forgets nonces seen before `before_unix_ms`; how many.
     fn prune_nonces(&self, before_unix_ms: i64) -> Result<u64, StorageError>;
+
+    // ---- console: users, sessions, audit log (see [`console`]) ----------------------------
+
+    /// Stores a new console user; `false` (nothing stored) when the name is taken.
+    fn create_console_user(&self, user: &ConsoleUser) -> Result<bool, StorageError>;
+
+    fn console_user(&self, username: &str) -> Result<Option<ConsoleUser>, StorageError>;
+
+    /// Every console user, by name.
+    fn console_users(&self) -> Result<Vec<ConsoleUser>, StorageError>;
+
+    /// Changes role, disabled state or password hash; ends the user's sessions when any of them
+    /// changed. `None`: no such user.
+    fn update_console_user(
+        &self,
+        username: &str,
+        change: &UserChange,
+        at: &ServerTime,
+    ) -> Result<Option<ConsoleUser>, StorageError>;
+
+    /// Stores a session by the SHA-256 hex of its token.
+    fn create_console_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        at: &ServerTime,
+        expires_unix_ms: i64,
+    ) -> Result<(), StorageError>;
+
+    /// The user of a live session (not expired, used within `idle_ms`, user not disabled).
+    fn console_session_user(
+        &self,
+        token_hash: &str,
+        now_unix_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<ConsoleUser>, StorageError>;
+
+    /// Ends a session; whether there was one.
+    fn delete_console_session(&self, token_hash: &str) -> Result<bool, StorageError>;
+
+    /// Deletes expired and idle sessions; how many.
+    fn prune_console_sessions(&self, now_unix_ms: i64, idle_ms: i64) -> Result<u64, StorageError>;
+
+    /// Appends an audit log entry (its `id` and `at` are set by the store); the new id.
+    fn append_audit(&self, entry: &AuditEntry, at: &ServerTime) -> Result<i64, StorageError>;
+
+    /// Audit entries, newest first.
+    fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StorageError>;
+
+    /// Escalates an active alarm to a fault ticket now (the sweep does it after
+    /// `escalate_after`).
+    fn escalate_alarm(&self, id: i64, now: &ServerTime) -> Result<Escalation, StorageError>;
 }
 
 /// The fleet methods of [`CentralStorage`], the same on every engine: each runs the shared

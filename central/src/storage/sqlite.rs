@@ -412,6 +412,7 @@ impl CentralStorage for SqliteStore {
     fleet_methods!();
     super::catalogue::catalogue_methods!();
     crate::storage::identity::identity_methods!();
+    crate::storage::console::console_methods!();
 }
 
 /// Inserts the event unless (kiosk, key) is already stored; `true` when it was inserted.

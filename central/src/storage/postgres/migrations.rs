@@ -272,6 +272,43 @@ CREATE TABLE request_nonces (
 CREATE INDEX request_nonces_by_time ON request_nonces (seen_unix_ms);
 "#,
     },
+    Migration {
+        version: 5,
+        name: "console users, console sessions, audit log",
+        sql: r#"
+CREATE TABLE console_users (
+    username       TEXT    PRIMARY KEY,     -- 1-32 of a-z 0-9 . _ -
+    password_hash  TEXT    NOT NULL,        -- Argon2id PHC string
+    role           TEXT    NOT NULL,        -- admin, operator, viewer
+    disabled_at    TEXT,                    -- NULL: may log in
+    created_by     TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL,
+    updated_at     TEXT    NOT NULL
+);
+
+CREATE TABLE console_sessions (
+    token_hash     TEXT    PRIMARY KEY,     -- SHA-256 hex of the cookie's token; never the token
+    username       TEXT    NOT NULL REFERENCES console_users (username),
+    created_at     TEXT    NOT NULL,
+    expires_unix_ms BIGINT  NOT NULL,       -- absolute end
+    last_seen_unix_ms BIGINT  NOT NULL      -- for the idle limit
+);
+CREATE INDEX console_sessions_by_user ON console_sessions (username);
+CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_unix_ms);
+
+CREATE TABLE audit_log (
+    id             BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at             TEXT    NOT NULL,        -- server clock
+    at_unix_ms     BIGINT  NOT NULL,
+    actor          TEXT    NOT NULL,        -- console user name, "admin-token" or "cli:<name>"
+    source         TEXT    NOT NULL,        -- console, api, cli
+    action         TEXT    NOT NULL,        -- e.g. catalogue.publish
+    target         TEXT,                    -- e.g. version 4, kiosk-001, alarm 12
+    detail         TEXT                     -- short text; never a password, token or code
+);
+CREATE INDEX audit_log_by_time ON audit_log (at_unix_ms);
+"#,
+    },
 ];
 
 /// The schema version this program writes.

@@ -483,6 +483,7 @@ impl CentralStorage for PostgresStore {
     fleet_methods!();
     crate::storage::catalogue::catalogue_methods!();
     crate::storage::identity::identity_methods!();
+    crate::storage::console::console_methods!();
 }
 
 fn listing_row(row: &Row) -> Result<StoredListing, ::postgres::Error> {
