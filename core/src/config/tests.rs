@@ -221,7 +221,8 @@ fn demo_config_loads() {
     assert!(presence.is_usable(DeviceClass::QrScanner));
     assert!(presence.is_usable(DeviceClass::DocumentPrinter));
     assert!(presence.is_usable(DeviceClass::CardWriter));
-    assert!(!presence.is_present(DeviceClass::Camera));
+    assert!(presence.is_usable(DeviceClass::Camera));
+    assert!(c.face.liveness_active());
     assert!(c.catalogue.path.ends_with("kiosk-config/catalogue.toml"));
 }
 
