@@ -271,6 +271,7 @@ async fn start(
         policy: options.policy.clone(),
         metrics: Arc::new(Metrics::default()),
         catalogue_signer: options.catalogue_signer.clone(),
+        limits: Arc::new(crate::ratelimit::Limits::default()),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let sweep_every = options.sweep_every;
@@ -280,7 +281,8 @@ async fn start(
         let shutdown = async {
             let _ = stopped.await;
         };
-        if let Err(error) = axum::serve(listener, router(state))
+        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(error) = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
         {
@@ -309,6 +311,11 @@ async fn sweep(store: Arc<dyn CentralStorage>, every: Duration) {
             let now = ServerTime::now();
             if let Err(error) = store.prune_nonces(now.unix_ms - crate::api::NONCE_KEEP_MS) {
                 tracing::error!(%error, "pruning request nonces failed");
+            }
+            if let Err(error) =
+                store.prune_console_sessions(now.unix_ms, crate::console::SESSION_IDLE_MS)
+            {
+                tracing::error!(%error, "pruning console sessions failed");
             }
             store.sweep(&now)
         })

@@ -80,8 +80,13 @@ pub async fn fleet(
     State(state): State<AppState>,
     _admin: AdminCaller,
 ) -> Result<Json<Value>, ApiError> {
+    fleet_view(&state).await.map(Json)
+}
+
+/// The answer of `GET /api/v1/admin/kiosks` (also what the console's overview shows).
+pub(crate) async fn fleet_view(state: &AppState) -> Result<Value, ApiError> {
     let states = with_store(&state, "list kiosks", |store| store.kiosk_states()).await?;
-    let lines = fleet_lines(&state, &states);
+    let lines = fleet_lines(state, &states);
     let mut counts = BTreeMap::from([("online", 0), ("offline", 0), ("never_seen", 0)]);
     let kiosks: Vec<Value> = lines
         .iter()
@@ -113,7 +118,7 @@ pub async fn fleet(
             })
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "at": ServerTime::now().rfc3339,
         "summary": {
             "kiosks": kiosks.len(),
@@ -122,7 +127,7 @@ pub async fn fleet(
             "never_seen": counts["never_seen"],
         },
         "kiosks": kiosks,
-    })))
+    }))
 }
 
 /// `GET /api/v1/admin/availability`: 实时可办率 now.
@@ -130,8 +135,13 @@ pub async fn availability_now(
     State(state): State<AppState>,
     _admin: AdminCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let states = with_store(&state, "availability", |store| store.kiosk_states()).await?;
-    let lines = fleet_lines(&state, &states);
+    availability_view(&state).await.map(Json)
+}
+
+/// The answer of `GET /api/v1/admin/availability`.
+pub(crate) async fn availability_view(state: &AppState) -> Result<Value, ApiError> {
+    let states = with_store(state, "availability", |store| store.kiosk_states()).await?;
+    let lines = fleet_lines(state, &states);
     let in_service: Vec<&KioskState> = lines.iter().filter_map(|(_, s, _)| *s).collect();
     let online: Vec<&KioskState> = in_service
         .iter()
@@ -182,7 +192,7 @@ pub async fn availability_now(
             })
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "at": ServerTime::now().rfc3339,
         "fleet": {
             "kiosks_in_service": n,
@@ -194,7 +204,7 @@ pub async fn availability_now(
         "kiosks": kiosks,
         "items": items,
         "other_items_availability": share(online.len()),
-    })))
+    }))
 }
 
 /// `GET /api/v1/admin/availability/history?hours=24&step_minutes=5&kiosk=…&item=…`
@@ -407,7 +417,7 @@ pub async fn resolve_ticket(
 }
 
 /// Disinfection compliance of every kiosk; never-seen kiosks are listed but never overdue.
-async fn compliance(state: &AppState) -> Result<(Vec<Value>, i64), ApiError> {
+pub(crate) async fn compliance(state: &AppState) -> Result<(Vec<Value>, i64), ApiError> {
     let (states, records) = with_store(state, "disinfection", |store| {
         Ok((store.kiosk_states()?, store.last_disinfections()?))
     })

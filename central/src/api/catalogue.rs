@@ -264,7 +264,12 @@ pub async fn rollout(
     State(state): State<AppState>,
     _admin: AdminCaller,
 ) -> Result<Json<Value>, ApiError> {
-    let (rows, to_all) = with_store(&state, "catalogue rollout", |store| {
+    rollout_view(&state).await.map(Json)
+}
+
+/// The answer of `GET /api/v1/admin/catalogue/rollout` (also the console's rollout page).
+pub(crate) async fn rollout_view(state: &AppState) -> Result<Value, ApiError> {
+    let (rows, to_all) = with_store(state, "catalogue rollout", |store| {
         store.catalogue_rollout()
     })
     .await?;
@@ -315,12 +320,12 @@ pub async fn rollout(
         .collect();
     let mut counts_json = json!(counts);
     counts_json["kiosks"] = json!(kiosks.len());
-    Ok(Json(json!({
+    Ok(json!({
         "at": ServerTime::now().rfc3339,
         "published_to_all": to_all,
         "counts": counts_json,
         "kiosks": kiosks,
-    })))
+    }))
 }
 
 /// `POST /api/v1/admin/catalogue/suspend`, body `{"item_code": "…", "note": "…", "by": "…"}`:

@@ -1,14 +1,14 @@
 //! The HTTP interface: the kiosk API (outbox, heartbeat), the admin read API and `/healthz`.
 
-mod admin;
+pub(crate) mod admin;
 mod auth;
-mod catalogue;
+pub(crate) mod catalogue;
 mod enrol;
 mod heartbeat;
 mod metrics;
 mod outbox;
-mod query;
-mod stats;
+pub(crate) mod query;
+pub(crate) mod stats;
 mod transactions;
 
 pub use auth::{Credentials, NONCE_KEEP_MS};
@@ -37,6 +37,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Signs catalogues imported over the admin API and suspensions; `None`: not configured.
     pub catalogue_signer: Option<Arc<kiosk_protocol::catalogue_envelope::SigningKeyFile>>,
+    /// Failed logins and enrolments per name and address.
+    pub limits: Arc<crate::ratelimit::Limits>,
 }
 
 /// The service's routes.
@@ -129,6 +131,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/admin/stats/abandonment.csv",
             get(stats::abandonment_csv),
         )
+        .merge(crate::console::router())
         .route("/metrics", get(metrics::render))
         .route("/healthz", get(health))
         .fallback(not_found)
@@ -167,6 +170,14 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The store failed: details go to the log, the caller learns only that it may retry.
     pub(crate) fn storage(operation: &str, error: &StorageError) -> Self {
         tracing::error!(operation, %error, "central store failed");
@@ -196,7 +207,11 @@ impl IntoResponse for ApiError {
 }
 
 /// Runs a store operation on the blocking pool (the store's methods block).
-async fn with_store<T, F>(state: &AppState, operation: &'static str, work: F) -> Result<T, ApiError>
+pub(crate) async fn with_store<T, F>(
+    state: &AppState,
+    operation: &'static str,
+    work: F,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&dyn CentralStorage) -> Result<T, StorageError> + Send + 'static,

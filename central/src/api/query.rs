@@ -9,13 +9,13 @@ pub struct Params(BTreeMap<String, String>);
 
 impl Params {
     pub fn of(uri: &Uri) -> Self {
+        Self::parse(uri.query().unwrap_or(""))
+    }
+
+    /// Parses `a=1&b=x+y` (a query string, or an `application/x-www-form-urlencoded` body).
+    pub fn parse(text: &str) -> Self {
         let mut map = BTreeMap::new();
-        for pair in uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|p| !p.is_empty())
-        {
+        for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             map.insert(decode(name), decode(value));
         }
@@ -28,6 +28,11 @@ impl Params {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// A parameter as sent (also when empty); `None` when absent.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
     }
 
     /// A whole number in `range`, or `default` when absent.
@@ -75,7 +80,7 @@ fn is_day(text: &str) -> bool {
 }
 
 /// Percent-decoding, with `+` as a space.
-fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

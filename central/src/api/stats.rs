@@ -25,7 +25,7 @@ fn range(params: &Params) -> Result<DayRange, ApiError> {
     Ok(range)
 }
 
-async fn transaction_rows(
+pub(crate) async fn transaction_rows(
     state: &AppState,
     uri: &Uri,
 ) -> Result<(StatsGroup, DayRange, Vec<StatsRow>), ApiError> {
@@ -42,7 +42,7 @@ async fn transaction_rows(
     Ok((group, range, rows))
 }
 
-fn group_name(group: StatsGroup) -> &'static str {
+pub(crate) fn group_name(group: StatsGroup) -> &'static str {
     match group {
         StatsGroup::Item => "item",
         StatsGroup::Department => "department",
@@ -72,7 +72,15 @@ pub async fn transactions_csv(
     _admin: AdminCaller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (group, _, rows) = transaction_rows(&state, &uri).await?;
+    transactions_csv_for(&state, &uri).await
+}
+
+/// The CSV of `transactions.csv` (also the console's export link).
+pub(crate) async fn transactions_csv_for(
+    state: &AppState,
+    uri: &Uri,
+) -> Result<Response, ApiError> {
+    let (group, _, rows) = transaction_rows(state, uri).await?;
     let mut csv = Csv::new(&[
         group_name(group),
         "label",
@@ -106,7 +114,7 @@ pub async fn transactions_csv(
     Ok(csv.into_response(&format!("transactions-by-{}.csv", group_name(group))))
 }
 
-async fn abandonment_rows(
+pub(crate) async fn abandonment_rows(
     state: &AppState,
     uri: &Uri,
 ) -> Result<(DayRange, Vec<AbandonmentRow>), ApiError> {
@@ -155,7 +163,12 @@ pub async fn abandonment_csv(
     _admin: AdminCaller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (_, rows) = abandonment_rows(&state, &uri).await?;
+    abandonment_csv_for(&state, &uri).await
+}
+
+/// The CSV of `abandonment.csv` (also the console's export link).
+pub(crate) async fn abandonment_csv_for(state: &AppState, uri: &Uri) -> Result<Response, ApiError> {
+    let (_, rows) = abandonment_rows(state, uri).await?;
     let mut csv = Csv::new(&["item_code", "step", "cancelled", "timed_out", "total"]);
     for r in &rows {
         csv.row(&[
