@@ -1,5 +1,6 @@
 //! `kiosk-central` command line: `kiosk-central serve (--db PATH | --postgres URL) --listen ADDR
-//! --kiosk ID …`, kiosk identity (`kiosk-central kiosk enrol-code|revoke|list`), and catalogue management on the store directly: `kiosk-central catalogue
+//! --kiosk ID …`, kiosk identity (`kiosk-central kiosk enrol-code|revoke|list`), console users
+//! (`kiosk-central user add|list|disable|enable|password`), and catalogue management on the store directly: `kiosk-central catalogue
 //! keygen|import|sign|publish|suspend|group|list|export …`, `kiosk-central export`.
 
 use anyhow::Context;
@@ -13,8 +14,10 @@ use std::time::Duration;
 
 mod cli_catalogue;
 mod cli_kiosk;
+mod cli_user;
 use cli_catalogue::{CatalogueCommand, ExportArgs};
 use cli_kiosk::KioskCommand;
+use cli_user::UserCommand;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +40,9 @@ enum Command {
     /// Kiosk identity: one-time enrolment codes, revocation, enrolled kiosks.
     #[command(subcommand)]
     Kiosk(KioskCommand),
+    /// Console users: add (password from stdin or a file), list, disable, enable, password.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Write the current catalogue file (same as `catalogue export`).
     Export(ExportArgs),
 }
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Catalogue(command) => return cli_catalogue::run(command),
         Command::Kiosk(command) => return cli_kiosk::run(command),
+        Command::User(command) => return cli_user::run(command),
         Command::Export(args) => return cli_catalogue::run(CatalogueCommand::Export(args)),
     };
     match result {

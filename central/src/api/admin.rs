@@ -3,7 +3,7 @@
 
 use super::auth::AdminCaller;
 use super::query::Params;
-use super::{ApiError, AppState, with_store};
+use super::{ApiError, AppState, audit, with_store};
 use crate::clock::ServerTime;
 use crate::storage::fleet::duration_ms;
 use crate::storage::{
@@ -347,6 +347,13 @@ pub async fn acknowledge_alarm(
     .await?
     .ok_or_else(|| ApiError::not_found("no such alarm"))?;
     tracing::info!(alarm = id, kiosk_id = %alarm.kiosk_id, kind = %alarm.kind, "alarm acknowledged");
+    audit(
+        &state,
+        "alarm.acknowledge",
+        format!("alarm {id}"),
+        Some(format!("{} on {}", alarm.kind, alarm.kiosk_id)),
+    )
+    .await;
     Ok(Json(alarm))
 }
 
@@ -392,10 +399,20 @@ pub async fn assign_ticket(
     let body = object_body(&body)?;
     let assignee = text_field(&body, "assignee", 64)?
         .ok_or_else(|| ApiError::bad_request("assignee is required"))?;
+    let who = assignee.clone();
     let update = with_store(&state, "assign ticket", move |store| {
-        store.assign_ticket(id, &assignee, &ServerTime::now())
+        store.assign_ticket(id, &who, &ServerTime::now())
     })
     .await?;
+    if matches!(update, TicketUpdate::Updated(_)) {
+        audit(
+            &state,
+            "ticket.assign",
+            format!("ticket {id}"),
+            Some(format!("to {assignee}")),
+        )
+        .await;
+    }
     ticket_answer(update)
 }
 
@@ -409,10 +426,20 @@ pub async fn resolve_ticket(
     let body = object_body(&body)?;
     let resolution = text_field(&body, "resolution", 2000)?
         .ok_or_else(|| ApiError::bad_request("resolution is required: say what was done"))?;
+    let note = resolution.clone();
     let update = with_store(&state, "resolve ticket", move |store| {
-        store.resolve_ticket(id, &resolution, &ServerTime::now())
+        store.resolve_ticket(id, &note, &ServerTime::now())
     })
     .await?;
+    if matches!(update, TicketUpdate::Updated(_)) {
+        audit(
+            &state,
+            "ticket.resolve",
+            format!("ticket {id}"),
+            Some(resolution),
+        )
+        .await;
+    }
     ticket_answer(update)
 }
 

@@ -3,7 +3,7 @@
 
 use super::admin::{object_body, text_field};
 use super::auth::{AdminCaller, AuthenticatedKiosk};
-use super::{ApiError, AppState, with_store};
+use super::{ApiError, AppState, audit, with_store};
 use crate::catalogue::{self as actions, CatalogueActionError};
 use crate::clock::ServerTime;
 use crate::storage::{CatalogueRefusal, CentralStorage, RolloutRow, StorageError};
@@ -142,6 +142,13 @@ pub async fn import_version(
         signed = info.signature.is_some(),
         "catalogue imported"
     );
+    audit(
+        &state,
+        "catalogue.save",
+        format!("version {}", info.version),
+        Some(format!("import: {}", info.note)),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!(info))))
 }
 
@@ -215,6 +222,13 @@ pub async fn sign_version(
         actions::sign(store, version, &signer, &ServerTime::now())
     })
     .await?;
+    audit(
+        &state,
+        "catalogue.sign",
+        format!("version {version}"),
+        info.key_id.as_ref().map(|k| format!("key {k}")),
+    )
+    .await;
     Ok(Json(json!(info)))
 }
 
@@ -242,6 +256,16 @@ pub async fn publish(
         group = publication.target_group.as_deref().unwrap_or("(all)"),
         "catalogue published"
     );
+    audit(
+        &state,
+        "catalogue.publish",
+        format!("version {version}"),
+        Some(format!(
+            "to {}",
+            publication.target_group.as_deref().unwrap_or("all kiosks")
+        )),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!(publication))))
 }
 
@@ -357,6 +381,16 @@ pub async fn suspend(
         version = suspension.version.version,
         "catalogue item suspended everywhere"
     );
+    audit(
+        &state,
+        "catalogue.suspend",
+        format!("item {}", suspension.item_code),
+        Some(format!(
+            "version {} published to all",
+            suspension.version.version
+        )),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!(suspension))))
 }
 
@@ -394,5 +428,12 @@ pub async fn set_group(
         store.set_kiosk_group(&id, g.as_deref(), &ServerTime::now())
     })
     .await?;
+    audit(
+        &state,
+        "kiosk.group",
+        kiosk_id.clone(),
+        Some(format!("group {}", group.as_deref().unwrap_or("(none)"))),
+    )
+    .await;
     Ok(Json(json!({"kiosk_id": kiosk_id, "group": group})))
 }

@@ -3,7 +3,7 @@
 
 use super::admin::{object_body, text_field};
 use super::auth::AdminCaller;
-use super::{ApiError, AppState, with_store};
+use super::{ApiError, AppState, audit, with_store};
 use crate::clock::ServerTime;
 use crate::identity::{self as actions, IdentityActionError, code_hash};
 use crate::storage::EnrolRefusal;
@@ -31,9 +31,53 @@ impl From<IdentityActionError> for ApiError {
 /// with an [`EnrolReply`]; 400 malformed; 401 unknown, expired or used code.
 pub async fn enrol(
     State(state): State<AppState>,
+    address: ClientAddress,
     body: Bytes,
 ) -> Result<(StatusCode, Json<EnrolReply>), ApiError> {
-    let request: EnrolRequest = serde_json::from_slice(&body)
+    let limiter = &state.limits.enrol_per_address;
+    if let Err(wait) = limiter.check(&address.0) {
+        tracing::warn!(address = %address.0, "enrolment refused: too many failed attempts");
+        return Err(ApiError::too_many_requests(
+            "too many failed enrolment attempts from this address; retry later",
+            wait,
+        ));
+    }
+    let outcome = enrol_checked(&state, &body).await;
+    if let Err(error) = &outcome
+        && matches!(
+            error.status(),
+            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED
+        )
+    {
+        limiter.hit(&address.0);
+    }
+    outcome
+}
+
+/// The client's IP address (from the connection), for per-address limits.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+async fn enrol_checked(
+    state: &AppState,
+    body: &Bytes,
+) -> Result<(StatusCode, Json<EnrolReply>), ApiError> {
+    let request: EnrolRequest = serde_json::from_slice(body)
         .map_err(|_| ApiError::bad_request("body must be {kiosk_id, code, public_key}"))?;
     if !is_valid_kiosk_id(&request.kiosk_id) {
         return Err(ApiError::bad_request("kiosk_id is not a valid kiosk id"));
@@ -43,7 +87,7 @@ pub async fn enrol(
         .to_hex();
     let hash = code_hash(&request.code);
     let kiosk_id = request.kiosk_id.clone();
-    let outcome = with_store(&state, "enrol kiosk", move |store| {
+    let outcome = with_store(state, "enrol kiosk", move |store| {
         store.enrol_kiosk(&kiosk_id, &hash, &public_key, &ServerTime::now())
     })
     .await?;
@@ -100,6 +144,13 @@ pub async fn create_code(
     .await
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
     tracing::info!(kiosk_id = %issued.kiosk_id, expires_at = %issued.expires_at, "enrolment code issued");
+    audit(
+        &state,
+        "kiosk.enrolment_code",
+        issued.kiosk_id.clone(),
+        Some(format!("valid until {}", issued.expires_at)),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!(issued))))
 }
 
@@ -120,6 +171,7 @@ pub async fn revoke(
     .await
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
     tracing::warn!(kiosk_id = %record.kiosk_id, "kiosk revoked");
+    audit(&state, "kiosk.revoke", record.kiosk_id.clone(), None).await;
     Ok(Json(json!(record)))
 }
 

@@ -152,6 +152,7 @@ pub fn router(state: AppState) -> Router {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -159,6 +160,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after_s: None,
         }
     }
 
@@ -168,6 +170,15 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: message.into(),
+            retry_after_s: Some(retry_after.as_secs().max(1)),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -202,6 +213,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -228,6 +244,27 @@ where
             ))
         }
     }
+}
+
+/// Appends an audit entry for a change made with the admin token (after the change committed;
+/// a failure is logged by `users::record`).
+pub(crate) async fn audit(
+    state: &AppState,
+    action: &'static str,
+    target: String,
+    detail: Option<String>,
+) {
+    let store = Arc::clone(&state.store);
+    let _ = tokio::task::spawn_blocking(move || {
+        crate::users::record(
+            store.as_ref(),
+            &crate::users::Actor::admin_token(),
+            action,
+            Some(target),
+            detail,
+        )
+    })
+    .await;
 }
 
 /// Turns a body that could not be read (too large, connection dropped) into an [`ApiError`].
