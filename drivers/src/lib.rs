@@ -1,6 +1,7 @@
 //! Device drivers and simulators for the e政务 kiosk.
 //!
 //! * [`status`]: the one status model for every device class.
+//! * [`camera`]: the camera: V4L2 through nokhwa (feature `camera-v4l`), image sequences.
 //! * [`traits`]: the `Device` trait and one trait per device class.
 //! * [`idcard`]: the ID card reader (GA/T 467 SAM frames) and its pty simulator.
 //! * [`qr`]: serial-mode QR scanners (GM65 style) and their pty simulator.
@@ -10,6 +11,7 @@
 //!
 //! This crate talks to devices only: no UI, no store, no HTTP.
 
+pub mod camera;
 pub mod cardwriter;
 pub mod document_printer;
 pub mod escpos;
@@ -20,11 +22,12 @@ mod sim_pty;
 pub mod status;
 pub mod traits;
 
+pub use camera::{CameraMode, CameraSettings, SequenceCamera, open_camera};
 pub use cardwriter::{CardWriter, CardWriterError, CardWriterModel, CardWriterSimulator};
 pub use status::{
     CardStock, DeviceClass, DeviceState, DeviceStatus, MediaState, PaperLevel, StatusDetail,
 };
 pub use traits::{
-    CameraDevice, CardWriterDevice, Device, DeviceError, DocumentPrinterDevice, IdCardReaderDevice,
-    QrScannerDevice, ReceiptPrinterDevice,
+    CameraDevice, CapturedFrame, CardWriterDevice, Device, DeviceError, DocumentPrinterDevice,
+    IdCardReaderDevice, QrScannerDevice, ReceiptPrinterDevice,
 };

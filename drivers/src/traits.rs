@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::camera::CameraMode;
+
 use crate::cardwriter::{
     CardContent, CardDisposition, CardPosition, CardRecord, CardStep, CardWriterError,
     CardWriterModel, CardWriterReport, IssuedCard, RecordKey, RewriteOutcome,
@@ -71,27 +73,36 @@ pub enum DeviceError {
     Unsupported(String),
 }
 
-/// One captured camera frame.
+/// One captured camera frame, as every camera driver hands it to the kiosk: RGB24, 3 bytes per
+/// pixel (R, G, B), rows top to bottom, no padding (`bytes.len() == width * height * 3`). The
+/// drivers decode what the camera sends (MJPEG, YUYV, NV12, grey, BGR) before returning it.
+/// [`CapturedFrame::rgb24`] builds one; `camera::fit_frame` scales one to another size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedFrame {
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Encoded image bytes (JPEG, or RGB24 when `format` says so).
+    /// The pixels, RGB24 (see `format`).
     pub bytes: Vec<u8>,
-    /// `"jpeg"` or `"rgb24"`.
+    /// Always [`CapturedFrame::RGB24`] (`"rgb24"`) for frames from the camera drivers.
     pub format: &'static str,
 }
 
-/// Face or document camera.
+/// Face or document camera. Frames are RGB24 ([`CapturedFrame`]); drivers live in
+/// [`crate::camera`] (`V4l2Camera`, `SequenceCamera`, `open_camera`).
 pub trait CameraDevice: Device<Error = DeviceError> {
-    /// Start streaming frames.
+    /// Start streaming frames (a file sequence starts again from its first frame).
     fn start_stream(&mut self) -> Result<(), DeviceError>;
-    /// Stop streaming frames.
+    /// Stop streaming frames. Stopping a stopped stream is not an error.
     fn stop_stream(&mut self) -> Result<(), DeviceError>;
-    /// Take one frame from the stream.
+    /// Take the next frame from the stream, waiting for it. Before `start_stream` this is
+    /// `DeviceError::User`; an unplugged camera or an ended sequence is
+    /// `DeviceError::Disconnected`.
     fn capture_frame(&mut self) -> Result<CapturedFrame, DeviceError>;
+    /// What the camera delivers: frame width and height and frames per second (for a real
+    /// camera the mode it granted, which may differ from the one asked for).
+    fn mode(&self) -> CameraMode;
 }
 
 /// A document for the A4 printer.
