@@ -313,6 +313,19 @@ pub struct DeviceSection {
     /// bin (default 30).
     #[serde(default)]
     pub take_timeout_s: Option<u32>,
+    /// Camera only: frame width in pixels to ask of the camera (default 640, with `height`).
+    /// A real camera grants the closest mode it has; a `sequence:` / `still:` source scales its
+    /// images to exactly this size (black bars keep the aspect ratio). The driver accepts 16 to
+    /// 4096 and wants `width` and `height` together.
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Camera only: frame height in pixels (default 480, with `width`; 16 to 4096).
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Camera only: frames per second to ask for (default 15; 1 to 120). A real camera grants
+    /// the closest rate it has; a file sequence plays at exactly this rate.
+    #[serde(default)]
+    pub fps: Option<u32>,
 }
 
 /// Where a device is connected, as read from `port`.

@@ -330,3 +330,27 @@ fn face_section_defaults_to_active_liveness_and_refuses_unknown_modes() {
     let err = parse(&format!("{VALID}\n[face]\nthreshold = 7.0\n")).expect_err("bad threshold");
     assert!(err.to_string().contains("face.threshold"), "{err}");
 }
+
+#[test]
+fn camera_size_and_rate_are_read() {
+    let text = format!(
+        "{VALID}\n[devices.camera]\nport = \"/dev/video0\"\nwidth = 1280\nheight = 720\nfps = 30\n"
+    );
+    let c = parse(&text).expect("valid camera table");
+    let camera = c.devices.get(DeviceClass::Camera).expect("camera");
+    assert_eq!(camera.port_kind(), DevicePort::Path("/dev/video0".into()));
+    assert_eq!(
+        (camera.width, camera.height, camera.fps),
+        (Some(1280), Some(720), Some(30))
+    );
+    // The URL form of the drivers' `sequence:/dir` port passes the port check.
+    let bare = parse(&format!(
+        "{VALID}\n[devices.camera]\nport = \"sequence:///srv/demo/face\"\n"
+    ))
+    .expect("valid without size");
+    let camera = bare.devices.get(DeviceClass::Camera).unwrap();
+    assert_eq!(
+        (camera.width, camera.height, camera.fps),
+        (None, None, None)
+    );
+}

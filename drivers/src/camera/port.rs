@@ -8,6 +8,9 @@
 //! | `sequence-once:/path/to/folder` | the same, played once (then "sequence ended") |
 //! | `still:/path/to/image.jpg` | one image, repeated |
 //!
+//! Each scheme also takes the URL form, `sequence:///srv/demo/face` = `sequence:/srv/demo/face`
+//! (`sequence://demo/face` is the relative `demo/face`).
+//!
 //! `simulator` is not opened here: the demo builds its frames and passes them to
 //! [`SequenceCamera::from_frames`].
 
@@ -40,6 +43,8 @@ impl CameraPort {
         let port = port.trim();
         let path_after = |prefix: &str| -> Option<Result<PathBuf, DeviceError>> {
             let rest = port.strip_prefix(prefix)?.trim();
+            // URL form, `sequence:///srv/demo` (what a URL-minded config check lets through).
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
             Some(if rest.is_empty() {
                 Err(DeviceError::Unsupported(format!(
                     "camera port {port:?}: a path must follow {prefix:?}"
@@ -155,7 +160,19 @@ mod tests {
             CameraPort::parse("still:/x/face.png").unwrap(),
             CameraPort::Still("/x/face.png".into())
         );
+        assert_eq!(
+            CameraPort::parse("sequence:///srv/demo/face").unwrap(),
+            CameraPort::Sequence {
+                dir: "/srv/demo/face".into(),
+                looping: true
+            }
+        );
+        assert_eq!(
+            CameraPort::parse("still://rel/face.png").unwrap(),
+            CameraPort::Still("rel/face.png".into())
+        );
         assert!(CameraPort::parse("still:").is_err());
+        assert!(CameraPort::parse("still://").is_err());
         let unknown = CameraPort::parse("rtsp://cam/1").unwrap_err().to_string();
         assert!(
             unknown.contains("rtsp://cam/1") && unknown.contains("sequence:"),
