@@ -6,7 +6,10 @@ set -euo pipefail
 packages=(
   build-essential pkg-config   # C parts of -sys crates (SQLite is bundled)
   libfontconfig1-dev libfreetype-dev  # Slint's software renderer finds and draws system fonts
-  libudev-dev libclang-dev     # serial-port and camera crates of later device drivers
+  libudev-dev                  # udev headers for device crates
+  libclang-dev                 # camera (kiosk-drivers feature camera-v4l): bindgen generates the V4L2
+                               # bindings from linux/videodev2.h (linux-libc-dev, via build-essential);
+                               # libv4l-dev is not needed (the v4l crate's libv4l feature is off)
   fonts-noto-cjk               # Chinese text; the kiosk refuses to start without a CJK font
   fontconfig
   postgresql                   # the central service's storage tests run against PostgreSQL too
