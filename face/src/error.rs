@@ -12,6 +12,12 @@ pub enum FaceError {
     Model { path: PathBuf, message: String },
     #[error("inference failed: {0}")]
     Inference(String),
+    /// A photo that must show exactly one face (the ID-card photo) shows `count`.
+    #[error("expected exactly one face, found {count}")]
+    FaceCount { count: usize },
+    /// The configuration cannot work (for example active liveness without the face mesh).
+    #[error("face check misconfigured: {0}")]
+    Config(String),
     #[error("cannot read folder {path}: {message}")]
     Io { path: PathBuf, message: String },
 }

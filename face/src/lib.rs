@@ -18,14 +18,19 @@ pub mod detector;
 pub mod embed;
 pub mod error;
 pub mod eval;
+pub mod eyes;
 pub mod geometry;
 pub mod idphoto;
 pub mod imageio;
+pub mod live;
+pub mod liveness;
 pub mod matcher;
 pub mod mesh;
 pub mod models;
 pub mod pipeline;
+pub mod prompt;
 pub mod quality;
+pub mod synthetic;
 
 pub use align::{AlignedChip, CHIP_SIZE, DLIB_CHIP_TEMPLATE, align_to_chip};
 pub use detector::{Detection, Detector, DetectorConfig};
@@ -35,7 +40,15 @@ pub use eval::{EvalConfig, EvalReport, evaluate_dir};
 pub use geometry::{BBox, Point};
 pub use idphoto::{ID_PHOTO_HEIGHT, ID_PHOTO_WIDTH, simulate_id_photo};
 pub use imageio::{decode_rgb, load_rgb, pad_image};
+pub use live::{
+    LiveCheck, LiveCheckConfig, LiveFrame, LiveOutcome, LiveVerdict, LivenessMode, Reference,
+};
+pub use liveness::{
+    ChallengeStep, LivenessChallenge, LivenessConfig, LivenessFailure, LivenessObservation,
+    LivenessProgress,
+};
 pub use matcher::{DEFAULT_THRESHOLD, Decision, MatchResult, decide, distance};
 pub use models::ModelPaths;
 pub use pipeline::{CompareReport, EngineConfig, FaceAnalysis, FaceEngine, FaceSummary};
+pub use prompt::Prompt;
 pub use quality::{QualityConfig, QualityIssue, QualityMetrics};

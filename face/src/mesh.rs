@@ -1,6 +1,7 @@
 //! MediaPipe face mesh (468 points) for the liveness challenge: crop around a detected face, run
-//! the converted ONNX, eye aspect ratio for blink detection. The challenge logic itself is not here
-//! yet.
+//! the converted ONNX; head yaw from the mesh's depth, eye corners for [`crate::eyes`]. Its eye
+//! aspect ratio hardly changes when the eyes close (see `eyes`), so blinks are read from the
+//! pixels there. The challenge logic is in [`crate::liveness`].
 
 use std::path::Path;
 
@@ -16,6 +17,9 @@ pub const MESH_POINTS: usize = 468;
 /// Eye contour points (p1…p6 of the eye-aspect-ratio formula) of the person's right and left eye.
 pub const RIGHT_EYE: [usize; 6] = [33, 160, 158, 133, 153, 144];
 pub const LEFT_EYE: [usize; 6] = [362, 385, 387, 263, 373, 380];
+/// Face-outline points at the person's right and left cheek (the widest points of the face).
+pub const CHEEK_RIGHT: usize = 234;
+pub const CHEEK_LEFT: usize = 454;
 
 pub struct FaceMesh {
     model: Arc<TypedRunnableModel>,
@@ -33,6 +37,15 @@ impl MeshResult {
     /// Eye aspect ratio (right eye, left eye): ≈ 0.2–0.3 open, well below when closed.
     pub fn eye_aspect_ratios(&self) -> (f32, f32) {
         (ear(&self.points, &RIGHT_EYE), ear(&self.points, &LEFT_EYE))
+    }
+
+    /// Head yaw in degrees from the depth of the two cheek outline points (234, 454): positive
+    /// when the nose points towards +x of the frame (in an unmirrored camera frame: the person
+    /// turned to their own left). About ±15–20° for a 30° turn (synthetic turns; the mesh
+    /// underestimates) and within ±8° for the fixtures' frontal faces.
+    pub fn yaw_deg(&self) -> f32 {
+        let (a, b) = (self.points[CHEEK_RIGHT], self.points[CHEEK_LEFT]);
+        (b[2] - a[2]).atan2(b[0] - a[0]).to_degrees()
     }
 }
 

@@ -158,6 +158,17 @@ impl FaceEngine {
         })
     }
 
+    /// The embedding of the ID-card photo's face (card detector, align, embed), computed once per
+    /// card read; an error unless the photo shows exactly one face.
+    pub fn card_embedding(&self, photo: &RgbImage) -> Result<Embedding, FaceError> {
+        let analysis = self.analyze_card_photo(photo)?;
+        let count = self.config.quality.counted(&analysis.detections).len();
+        match (analysis.face, analysis.embedding) {
+            (Ok(_), Some(embedding)) => Ok(embedding),
+            _ => Err(FaceError::FaceCount { count }),
+        }
+    }
+
     /// Compares the single faces of two images, both analysed as camera frames.
     pub fn compare(&self, a: &RgbImage, b: &RgbImage) -> Result<CompareReport, FaceError> {
         self.report(self.analyze(a)?, self.analyze(b)?)

@@ -7,7 +7,7 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::{Detection, Point};
+use crate::{Detection, Point, Prompt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct QualityConfig {
@@ -109,6 +109,40 @@ pub enum QualityIssue {
 }
 
 impl QualityIssue {
+    /// What to show and say: stable code, Chinese and English text.
+    pub fn prompt(&self) -> Prompt {
+        let (code, en) = match self {
+            QualityIssue::NoFace => ("no_face", "Please face the camera"),
+            QualityIssue::MultipleFaces { .. } => (
+                "multiple_faces",
+                "Please make sure only you are in the picture",
+            ),
+            QualityIssue::NotCentred { .. } => ("not_centred", "Please move to the middle"),
+            QualityIssue::TooFar { .. } => ("too_far", "Please come a little closer"),
+            QualityIssue::TooClose { .. } => ("too_close", "Please move back a little"),
+            QualityIssue::HeadTilted { .. } => ("head_tilted", "Please hold your head straight"),
+            QualityIssue::HeadTurned { .. } => {
+                ("head_turned", "Please look straight at the camera")
+            }
+            QualityIssue::HeadPitched {
+                towards: Direction::Up,
+                ..
+            } => ("head_pitched_up", "Please lower your chin a little"),
+            QualityIssue::HeadPitched { .. } => {
+                ("head_pitched_down", "Please raise your head a little")
+            }
+            QualityIssue::Blurry { .. } => ("blurry", "Please hold still"),
+            QualityIssue::TooDark { .. } => (
+                "too_dark",
+                "It is too dark: please come closer to the screen or move",
+            ),
+            QualityIssue::TooBright { .. } => {
+                ("too_bright", "Too much light: please avoid the glare")
+            }
+        };
+        Prompt::new(code, self.instruction_zh(), en)
+    }
+
     /// Short, voice-ready instruction (Simplified Chinese).
     pub fn instruction_zh(&self) -> &'static str {
         match self {
