@@ -636,6 +636,19 @@ fn live_camera_that_stops_sending_times_out() {
     device.lock().unwrap().stall = false;
     assert!(camera.capture_frame().is_ok());
     assert_eq!(camera.status().state, DeviceState::Online);
+
+    // Stalled again, then recovered while nobody captures: status sees it by itself.
+    device.lock().unwrap().stall = true;
+    assert_eq!(camera.capture_frame(), Err(DeviceError::Timeout));
+    device.lock().unwrap().stall = false;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while camera.status().state != DeviceState::Online && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = camera.status();
+    assert_eq!(status.state, DeviceState::Online);
+    assert_eq!(status.last_error, None);
+    assert!(camera.capture_frame().is_ok());
 }
 
 #[test]

@@ -143,6 +143,19 @@ impl Worker {
         })
     }
 
+    /// Takes the owed reply if it has come, without waiting.
+    fn poll_pending(&mut self) -> Option<Result<Reply, CallError>> {
+        self.pending?;
+        match self.replies.try_recv() {
+            Ok(reply) => {
+                self.pending = None;
+                Some(Ok(reply))
+            }
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(CallError::WorkerGone)),
+        }
+    }
+
     fn receive(&mut self, deadline: Instant) -> Result<Reply, CallError> {
         let wait = deadline.saturating_duration_since(Instant::now());
         match self.replies.recv_timeout(wait) {
@@ -210,7 +223,8 @@ fn capture(backend: &mut dyn CaptureBackend) -> Result<(u32, u32, Vec<u8>), Capt
 /// * Frames are decoded to RGB24 on the worker thread and delivered at the size the device
 ///   granted ([`CameraDevice::mode`]), not scaled.
 /// * A frame that does not come within the frame timeout (default 5 s) is
-///   `DeviceError::Timeout`; the status is `offline` until a frame comes.
+///   `DeviceError::Timeout`; the status is `offline` until the owed frame comes (seen by the
+///   next `capture_frame` or `status`).
 /// * A capture error, or the device node vanishing (seen by `status`), closes the device:
 ///   `DeviceError::Disconnected`, status `offline` with `last_error`. The next
 ///   `capture_frame`, `start_stream`, `status`, `self_test` or `reset` re-opens it once its
@@ -367,6 +381,20 @@ impl Device for LiveCamera {
     /// is gone or has stopped sending frames. Notices a vanished node, and re-opens a device
     /// whose node is back.
     fn status(&mut self) -> DeviceStatus {
+        // A stalled camera that has sent its owed frame since is answering again.
+        match self.worker.as_mut().and_then(Worker::poll_pending) {
+            Some(Ok(Reply::Frame(Err(CaptureFailure::Backend(e))))) => {
+                let _ = self.lost(e.to_string());
+            }
+            Some(Ok(_)) => {
+                self.stalled = false;
+                self.last_error = None;
+            }
+            Some(Err(_)) => {
+                let _ = self.lost("camera thread stopped".into());
+            }
+            None => {}
+        }
         if self.worker.is_some() && !self.opener.is_present() {
             let _ = self.lost("device node disappeared".into());
         } else if self.worker.is_none() && self.opener.is_present() {
