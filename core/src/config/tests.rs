@@ -354,3 +354,20 @@ fn camera_size_and_rate_are_read() {
         (None, None, None)
     );
 }
+
+#[test]
+fn camera_ports_and_modes_are_checked() {
+    let with_camera = |table: &str| format!("{VALID}\n[devices.camera]\n{table}\n");
+    assert!(parse(&with_camera("port = \"sequence:/srv/frames\"")).is_ok());
+    assert!(parse(&with_camera("port = \"still:/srv/face.jpg\"\nfps = 15")).is_ok());
+    let msg = error_of(&with_camera("port = \"/dev/video0\"\nfps = 0"));
+    assert!(msg.contains("devices.camera.fps"), "{msg}");
+    let msg = error_of(&with_camera("port = \"sequence:\""));
+    assert!(msg.contains("devices.camera.port"), "{msg}");
+    let printer_fps = VALID.replace(
+        "port = \"ipp://localhost/printers/a4\"",
+        "port = \"ipp://localhost/printers/a4\"\nfps = 10",
+    );
+    let msg = error_of(&printer_fps);
+    assert!(msg.contains("only the camera"), "{msg}");
+}

@@ -184,7 +184,14 @@ fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
 
 fn check_device(key: &str, device: &DeviceSection) -> Result<(), ConfigError> {
     let port = device.port.trim();
+    let is_camera = key.ends_with("camera");
+    // The camera may also play a folder of images or one picture (bench and demo set-ups).
+    let camera_file = is_camera
+        && ["sequence:", "sequence-once:", "still:"]
+            .iter()
+            .any(|p| port.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
     let port_ok = port == "simulator"
+        || camera_file
         || (port.starts_with('/') && port.len() > 1)
         || port
             .split_once("://")
@@ -200,6 +207,25 @@ fn check_device(key: &str, device: &DeviceSection) -> Result<(), ConfigError> {
     }
     if let Some(model) = &device.model {
         non_empty(&format!("{key}.model"), model)?;
+    }
+    for (name, value, range) in [
+        ("width", device.width, 16..=4096),
+        ("height", device.height, 16..=4096),
+        ("fps", device.fps, 1..=120),
+    ] {
+        let Some(value) = value else { continue };
+        if !is_camera {
+            return Err(ConfigError::invalid(
+                format!("{key}.{name}"),
+                "only the camera has a frame size and rate",
+            ));
+        }
+        if !range.contains(&value) {
+            return Err(ConfigError::invalid(
+                format!("{key}.{name}"),
+                format!("{value} is outside {}–{}", range.start(), range.end()),
+            ));
+        }
     }
     let is_reader = key.ends_with("id_card_reader");
     if !is_reader && device.photo_decoder.is_some() {
