@@ -8,8 +8,7 @@
 //! eye only shows the thin line of the lashes.
 //!
 //! [`eye_openness`] samples a strip across the middle of each eye (between the mesh's eye
-//! corners, rotated with them), takes the skin brightness from the bands above and below the
-//! eye, and measures in each column how much of the height around the eye centre differs from
+//! corners, rotated with them), takes the skin brightness from a band below the eye, and measures in each column how much of the height around the eye centre differs from
 //! the skin; the median over the columns, as a fraction of the eye width, reads like an eye
 //! aspect ratio (open ≈ 0.2–0.35, closed ≲ 0.1).
 
@@ -24,7 +23,8 @@ const COLUMNS: (f32, f32, usize) = (0.3, 0.7, 13);
 const STEP: f32 = 0.02;
 /// Half height of the band searched for iris / sclera (fraction of the eye width).
 const SEARCH: f32 = 0.30;
-/// Skin reference bands: from … to (fraction of the eye width) above and below the centre.
+/// Skin reference band below the eye: from … to (fraction of the eye width) below the centre
+/// (above the eye the brow can be close).
 const SKIN_BAND: (f32, f32) = (0.36, 0.50);
 /// A pixel differs from the skin when its luminance is off by this fraction of the skin's …
 const REL_DIFF: f32 = 0.2;
@@ -95,10 +95,8 @@ fn openness(frame: &RgbImage, points: &[[f32; 3]], idx: &[usize; 6]) -> f32 {
         let u = u0 + (u1 - u0) * c as f32 / (n - 1) as f32;
         let mut v = SKIN_BAND.0;
         while v <= SKIN_BAND.1 {
-            for s in [-v, v] {
-                if let Some(l) = luminance(frame, at(u, s)) {
-                    skin.push(l);
-                }
+            if let Some(l) = luminance(frame, at(u, v)) {
+                skin.push(l);
             }
             v += STEP;
         }

@@ -26,12 +26,9 @@ const MAX_TURN_DEG: f32 = 30.0;
 const HEAD_HALF_WIDTH: f32 = 1.15;
 const HEAD_DEPTH: f32 = 0.9;
 const NOSE_DEPTH: f32 = 0.45;
-/// Closing lid, in eye distances from the eye centre: the skin from `LID_TOP` above down to
-/// `LID_EDGE` above is stretched down to `LID_BOTTOM` below, over `LID_HALF_WIDTH` to each side.
-const LID_TOP: f32 = 0.38;
-const LID_BOTTOM: f32 = 0.08;
-const LID_EDGE: f32 = 0.08;
-const LID_HALF_WIDTH: f32 = 0.32;
+/// The painted lid: an ellipse around the detector's eye point, in eye distances.
+const LID_HALF_WIDTH: f32 = 0.34;
+const LID_HALF_HEIGHT: f32 = 0.12;
 
 /// The citizen's pose in one frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,8 +174,7 @@ impl SyntheticCitizen {
             }
             for x in 0..w {
                 let sx = src_x[x as usize];
-                let sy = self.unblink(sx, yf, blink);
-                let c = sample(&self.photo, sx, sy);
+                let c = self.lid(sx, yf, blink);
                 out.put_pixel(x, y, Rgb(c.map(|v| v.round().clamp(0.0, 255.0) as u8)));
             }
         }
@@ -212,29 +208,47 @@ impl SyntheticCitizen {
         )
     }
 
-    /// Source y for output (x, y) of the closing lid: between the brow and the lower lid the
-    /// skin above the eye is stretched down over the eye.
-    fn unblink(&self, x: f32, y: f32, blink: f32) -> f32 {
+    /// The photo's colour at (x, y) with the lids closed by `blink` (0…1): inside an ellipse
+    /// over each eye the lid comes down from the top, in the colour of the skin just below the
+    /// eye in that column, with a dark line of lashes along its edge.
+    fn lid(&self, x: f32, y: f32, blink: f32) -> [f32; 3] {
+        let own = sample(&self.photo, x, y);
         if blink <= 0.0 {
-            return y;
+            return own;
         }
         let e = self.eye_d;
-        let (a, b, c, wr) = (LID_TOP, LID_BOTTOM, LID_EDGE, LID_HALF_WIDTH);
+        let (hw, hh) = (LID_HALF_WIDTH * e, LID_HALF_HEIGHT * e);
         for eye in &self.eyes {
-            let cy = eye.y - 0.03 * e;
-            let (top, bot) = (cy - a * e, cy + b * e);
-            if y < top || y > bot {
+            let cy = eye.y - 0.02 * e;
+            let u = (x - eye.x) / hw;
+            if u.abs() >= 1.0 {
                 continue;
             }
-            let w = bump(x, eye.x, wr * e);
-            if w == 0.0 {
+            let half = hh * (1.0 - u * u).sqrt();
+            let v = (y - cy) / half.max(1e-3);
+            if v.abs() > 1.0 {
                 continue;
             }
-            let src_bot = cy - c * e;
-            let mapped = top + (y - top) * (src_bot - top) / (bot - top);
-            return y + blink * w * (mapped - y);
+            // The lid's edge moves from the top (−1) down to 0.75 of the way when closed.
+            let edge = -1.0 + 1.75 * blink;
+            let lash = (1.0 - ((v - edge) * half).abs() / 1.0).clamp(0.0, 1.0);
+            if v > edge && lash == 0.0 {
+                return own;
+            }
+            // Lid skin: the skin just below the eye in this column, a little shaded (the brow
+            // can sit right above the eye, so not from there).
+            let below = sample(&self.photo, x, cy + half * 1.3 + 1.0);
+            // Fade out towards the eye corners.
+            let alpha = ((1.0 - u.abs()) / 0.15).clamp(0.0, 1.0);
+            let mut out = own;
+            for i in 0..3 {
+                let covered = if v <= edge { below[i] * 0.96 } else { own[i] };
+                let lid = covered * (1.0 - 0.55 * lash);
+                out[i] = own[i] + (lid - own[i]) * alpha;
+            }
+            return out;
         }
-        y
+        own
     }
 }
 
