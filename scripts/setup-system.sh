@@ -16,6 +16,7 @@ packages=(
   cups cups-client cups-filters cups-pdf ghostscript  # A4 printing: a private cupsd with a PDF queue in tests and the demo
   poppler-utils                # reading printed PDFs back (pdftotext, pdfinfo, pdftoppm) in tests
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng  # reading a PDF that went through CUPS (its text layer is gone)
+  chromium chromium-driver     # the central console's browser test (headless Chromium over WebDriver)
 )
 
 missing=()

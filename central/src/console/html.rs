@@ -117,7 +117,8 @@ fn harden(response: &mut Response) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; \
+             frame-ancestors 'none'; form-action 'self'",
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -65,7 +65,7 @@ pub(crate) async fn page(
             (html::card("最新版本 Latest stored", html!{ (or_dash(latest)) }, ""))
             (html::card("当前版本 Current (published)", html!{ (or_dash(current.as_ref().map(|c| c.info.version))) }, ""))
             (html::card("事项数 Items", html!{ (or_dash(parsed.as_ref().map(|c| c.items.len()))) }, ""))
-            (html::card("签名密钥 Signing key", html!{ (signer.as_deref().unwrap_or("未配置")) }, if signer.is_some() { "ok" } else { "warn" }))
+            (html::card("签名密钥 Signing key", html!{ span.text { (signer.as_deref().unwrap_or("未配置 none")) } }, if signer.is_some() { "ok" } else { "warn" }))
         }
         @if signer.is_none() {
             p.error { "服务未配置目录签名密钥（--catalogue-key）：新版本不会自动签名，下架功能不可用。 No signing key: new versions stay unsigned and items cannot be suspended." }
@@ -87,19 +87,25 @@ pub(crate) async fn page(
                     td { @if item.hot { span.badge.note { "热门" } } }
                     @if operator { td.actions {
                         a href=(format!("/console/catalogue/items/{}", item.code)) { "编辑 Edit" }
-                        @if signer.is_some() {
-                            form method="post" action="/console/catalogue/suspend" {
-                                (csrf(&session))
-                                input type="hidden" name="item_code" value=(item.code);
-                                div.row {
-                                    input type="text" name="note" placeholder="下架原因 why" required maxlength="2000";
-                                    button.small.danger type="submit" { "全部下架 Suspend everywhere" }
-                                }
-                            }
-                        }
                     } }
                 } } }
             } },
+        }
+        @if let (Some(catalogue), true, true) = (&parsed, operator, signer.is_some()) {
+            form.panel #suspend-form method="post" action="/console/catalogue/suspend" {
+                (csrf(&session))
+                h3 { "全部下架一个事项 Suspend an item everywhere" }
+                p.hint { "以当前版本为底稿生成去掉该事项的新版本，签名并发布到全部终端（一步完成）。恢复事项：导入含该事项的新版本。 Makes, signs and publishes to every kiosk a new version without the item." }
+                div.row {
+                    label { "事项 Item"
+                        select name="item_code" required {
+                            @for item in &catalogue.items { option value=(item.code) { (item.name.zh) " (" (item.code) ")" } }
+                        }
+                    }
+                    label { "原因（记入变更记录）Reason" input type="text" name="note" required maxlength="2000" placeholder="系统维护"; }
+                    label { " " button.danger type="submit" { "全部下架 Suspend everywhere" } }
+                }
+            }
         }
         h2 { "版本与变更记录 Versions and change log" }
         @if versions.is_empty() {

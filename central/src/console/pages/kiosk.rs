@@ -130,7 +130,7 @@ async fn detail(
                     p.hint { "注册与吊销需要管理员权限。 Enrolment needs the admin role." }
                 }
                 @if session.can(Role::Operator) {
-                    form method="post" action=(format!("/console/kiosks/{id}/group")) {
+                    form.spaced method="post" action=(format!("/console/kiosks/{id}/group")) {
                         (csrf(session))
                         div.row {
                             label { "目录分组 Catalogue group（留空：无分组）"
