@@ -1,10 +1,10 @@
 //! A simulated citizen for demos and tests: one still photo turned into a short looping clip in
 //! which the person sits in the middle of the frame with slight natural motion, blinks, and turns
-//! the head to the left and to the right — by image warping only (no model, no 3-D).
+//! the head to the left and to the right — by painting and warping the image only (no model).
 //!
-//! - Blink: around each of the detector's eye points the skin between brow and eye is stretched
-//!   down over the eye (a vertical warp), so iris and sclera disappear under the "lid" and the
-//!   upper lashes end up on the lower lid.
+//! - Blink: over each of the detector's eye points an elliptical lid comes down, in the colour
+//!   of the skin just below the eye, with a dark line of lashes along its edge (the brow can sit
+//!   right above the eye, so the skin is not taken from there).
 //! - Turn: the face region is treated as a shallow head shell with a protruding nose and rotated
 //!   about the vertical axis (nearest surface wins per output pixel), while the photo outside the
 //!   face outline stays: the nose moves sideways relative to the outline, the far cheek narrows.
