@@ -3,6 +3,7 @@
 //! Knows nothing of Slint: the UI adapter draws [`KioskController::screen`].
 
 mod diagnostics;
+mod face;
 
 use super::action::UiAction;
 use super::catalogue_updater::CatalogueDelivery;
@@ -55,6 +56,8 @@ pub struct KioskController {
     pending_catalogue: Option<Catalogue>,
     /// Catalogues the updater thread fetched and verified (or refused).
     catalogue_deliveries: Option<Receiver<CatalogueDelivery>>,
+    /// The card photo and number for the face check, until the session's data is wiped.
+    face: face::FaceState,
 }
 
 impl KioskController {
@@ -89,6 +92,7 @@ impl KioskController {
             sync_status: None,
             pending_catalogue: None,
             catalogue_deliveries: None,
+            face: face::FaceState::default(),
         };
         controller.refresh_snapshot();
         controller
@@ -301,6 +305,12 @@ impl KioskController {
                 self.active_field = index;
                 self.dispatch(FlowEvent::Activity, now);
             }
+            UiAction::Key(key) if self.phase() == Some(Phase::StaffAssist) => {
+                self.staff_pin_key(&key, now)
+            }
+            UiAction::SubmitForm if self.phase() == Some(Phase::StaffAssist) => {
+                self.staff_pin_submit(now)
+            }
             UiAction::Key(key) => self.type_key(&key, now),
             UiAction::Choose { key, label } => self.choose(&key, &label, now),
             UiAction::SubmitForm => self.dispatch(FlowEvent::FormSubmitted, now),
@@ -310,12 +320,12 @@ impl KioskController {
             UiAction::SkipRating => self.dispatch(FlowEvent::RatingSkipped, now),
             UiAction::Continue => self.dispatch(FlowEvent::Continue, now),
             UiAction::ChooseOption(index) => {
-                let option = self
-                    .session
-                    .as_ref()
-                    .and_then(|s| s.view(now).delivery_options.get(index).copied());
-                if let Some(option) = option {
+                let view = self.session.as_ref().map(|s| s.view(now));
+                let Some(view) = view else { return };
+                if let Some(option) = view.delivery_options.get(index).copied() {
                     self.dispatch(FlowEvent::DeliveryChosen(option), now);
+                } else if let Some(option) = view.face_options.get(index).copied() {
+                    self.dispatch(FlowEvent::FaceOptionChosen(option), now);
                 }
             }
             UiAction::Retry => {
@@ -341,7 +351,12 @@ impl KioskController {
                 DeviceEvent::A4SheetsUsed { sheets } => self.used(Consumable::A4Paper, sheets),
                 DeviceEvent::CardsUsed { cards } => self.used(Consumable::CardStock, cards),
                 DeviceEvent::CardWriterTested(outcome) => self.diag_card_writer_tested(outcome),
+                DeviceEvent::CardPhoto(photo) => self.face.card_photo = Some(photo),
+                DeviceEvent::FaceChecked(record) => self.record_face_check(&record),
                 DeviceEvent::Flow(flow_event) => {
+                    if let FlowEvent::CardRead(applicant) = &flow_event {
+                        self.face.id_number = Some(applicant.personal.id_number.clone());
+                    }
                     if !self.diag_device_result(&flow_event) {
                         self.dispatch(flow_event, now);
                     }
@@ -383,6 +398,11 @@ impl KioskController {
         self.refresh_snapshot();
     }
 
+    /// The camera preview of the face-check page (shared with the camera's worker).
+    pub fn face_preview(&self) -> crate::devices::FacePreview {
+        self.devices.face_preview()
+    }
+
     /// What the screen shows now.
     pub fn screen(&self) -> ScreenModel {
         let now = self.clock.now_ms();
@@ -414,6 +434,7 @@ impl KioskController {
             session,
             disinfection_note: self.disinfection_note(),
             diagnostics: self.diag_view(now),
+            staff_pin: self.staff_pin_entry(),
         }
     }
 
@@ -649,10 +670,9 @@ impl KioskController {
                     .open_fault(&self.store, class, &code, status, self.clock.wall());
                 (self.wake_uploader)();
             }
-            Effect::StartFaceCheck | Effect::StopFaceCheck => {
-                // The camera arrives with the face-check work; without a camera the catalogue
-                // marks face-check items unavailable, so no session reaches this step.
-            }
+            Effect::StartFaceCheck { remote } => self.start_face_check(remote),
+            Effect::StopFaceCheck => self.devices.stop_face_check(),
+            Effect::CallStaff => self.call_staff(),
             Effect::OperateCard(order) => {
                 if !self.devices.present().contains(&DeviceClass::CardWriter) {
                     return Some(FlowEvent::StepFailed {
@@ -663,6 +683,7 @@ impl KioskController {
             }
             Effect::WipePersonalData => {
                 self.devices.stop_card_reading();
+                self.face = face::FaceState::default();
             }
             Effect::ReturnHome => {
                 tracing::info!("session ended, back to home");

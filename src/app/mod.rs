@@ -13,4 +13,4 @@ pub mod runtime;
 pub use a4_test_page::a4_test_page;
 pub use action::UiAction;
 pub use controller::KioskController;
-pub use runtime::{CardWriterPort, KioskRuntime, ResolvedPorts};
+pub use runtime::{CameraPort, CardWriterPort, KioskRuntime, ResolvedPorts, SharedPhotoDecoder};

@@ -5,8 +5,9 @@ use super::catalogue_updater::CatalogueUpdater;
 use super::clock::AppClock;
 use super::controller::KioskController;
 use crate::devices::{
-    CardReaderSettings, CardWriterWorkerSettings, DeviceManager, DeviceSettings,
-    DocumentPrinterSettings, PrinterSettings, QrScannerSettings,
+    CameraOpener, CardReaderSettings, CardWriterWorkerSettings, DeviceManager, DeviceSettings,
+    DocumentPrinterSettings, FaceCheckSettings, PrinterSettings, QrScannerSettings,
+    RemoteFaceVerifier,
 };
 use anyhow::Context;
 use kiosk_core::catalogue::Catalogue;
@@ -41,6 +42,30 @@ pub struct ResolvedPorts {
     /// The card writer: port, model, baud, key file.
     pub card_writer: Option<CardWriterPort>,
     pub qr_scanner: Option<(String, u32)>,
+    /// The face camera.
+    pub camera: Option<CameraPort>,
+    /// A card photo decoder that replaces the configured one (the demo's).
+    pub photo_decoder: Option<SharedPhotoDecoder>,
+}
+
+/// How to open the face camera.
+#[derive(Clone)]
+pub struct CameraPort(pub CameraOpener);
+
+impl std::fmt::Debug for CameraPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CameraPort")
+    }
+}
+
+/// A card photo decoder shared with the camera's worker.
+#[derive(Clone)]
+pub struct SharedPhotoDecoder(pub Arc<dyn PhotoDecoder>);
+
+impl std::fmt::Debug for SharedPhotoDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedPhotoDecoder")
+    }
 }
 
 pub struct KioskRuntime {
@@ -72,7 +97,19 @@ impl KioskRuntime {
                 .and_then(|r| r.poll_interval_ms)
                 .unwrap_or(200),
         ));
-        let photo_decoder = load_photo_decoder(reader_section.as_ref());
+        let photo_decoder = match &ports.photo_decoder {
+            Some(decoder) => Ok(Arc::clone(&decoder.0)),
+            None => load_photo_decoder(reader_section.as_ref()),
+        };
+        let remote_face: Option<Arc<dyn RemoteFaceVerifier>> = None;
+        let face_check = ports.camera.as_ref().map(|camera| {
+            face_check_settings(
+                &config,
+                camera,
+                photo_decoder.as_ref().ok(),
+                remote_face.clone(),
+            )
+        });
         let devices = DeviceManager::start(DeviceSettings {
             card_reader: ports.id_card_reader.map(|(port, baud)| CardReaderSettings {
                 port,
@@ -100,6 +137,7 @@ impl KioskRuntime {
             qr_scanner: ports
                 .qr_scanner
                 .map(|(port, baud)| QrScannerSettings { port, baud }),
+            face_check,
         });
         devices.wait_until_started(Duration::from_secs(3));
 
@@ -237,6 +275,34 @@ impl Drop for KioskRuntime {
         if let Some(u) = self.uploader.take().and_then(Arc::into_inner) {
             u.stop();
         }
+    }
+}
+
+/// The face check's settings from `[face]` and the camera's port. Liveness off is logged loudly
+/// at every start (it also shows on the diagnostics screen and in every heartbeat).
+fn face_check_settings(
+    config: &KioskConfig,
+    camera: &CameraPort,
+    photo_decoder: Option<&Arc<dyn PhotoDecoder>>,
+    remote: Option<Arc<dyn RemoteFaceVerifier>>,
+) -> FaceCheckSettings {
+    let face = &config.face;
+    if !face.liveness_active() {
+        tracing::warn!("face check liveness challenge is OFF ([face] liveness = \"off\")");
+    }
+    FaceCheckSettings {
+        open_camera: Arc::clone(&camera.0),
+        models: face
+            .models_dir
+            .as_ref()
+            .map(kiosk_face::ModelPaths::in_dir)
+            .unwrap_or_else(kiosk_face::ModelPaths::bundled),
+        liveness_active: face.liveness_active(),
+        threshold: face.threshold.unwrap_or(kiosk_face::DEFAULT_THRESHOLD),
+        timeout: Duration::from_secs(u64::from(face.timeout_s)),
+        photo_decoder: photo_decoder.cloned(),
+        remote,
+        probe_interval: Duration::from_secs(5),
     }
 }
 

@@ -2,6 +2,7 @@
 //! Every failure is one line on stderr and exit code 2 (bad input) or 1 (a journey failed).
 
 mod cardwriter;
+mod face;
 mod printer;
 
 use crate::demo::run::{run_headless, run_window};
@@ -60,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         command: CardwriterCommand,
     },
+    /// Face check tools: compare two pictures, evaluate a folder of identities.
+    Face {
+        #[command(subcommand)]
+        command: FaceCommand,
+    },
     /// Device simulators on pseudo-terminals.
     Sim {
         #[command(subcommand)]
@@ -107,6 +113,33 @@ enum PrinterCommand {
         port: String,
         #[arg(long, default_value_t = 38_400)]
         baud: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FaceCommand {
+    /// Detect the faces on two pictures and compare them: detections, quality issues,
+    /// distance, threshold and decision as JSON. Exit code 0 = same person, 1 = not (or not
+    /// exactly one face on each).
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        /// Grey border in pixels added around each picture first (tight face crops need
+        /// context for the detector, e.g. 50).
+        #[arg(long, default_value_t = 0)]
+        pad: u32,
+        /// Folder with the face models (default: the ones in the source tree).
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
+    /// Every genuine and impostor pair of `DIR/<identity>/*.jpg` (or `DIR/identities/…`),
+    /// the simulated ID photo of each image against the others, and the detector on
+    /// `DIR/nonfaces/`: counts, distance distributions, false accepts and rejects at the
+    /// threshold, as JSON. Exit code 0 when there are no errors.
+    Eval {
+        dir: PathBuf,
+        #[arg(long)]
+        models: Option<PathBuf>,
     },
 }
 
@@ -313,6 +346,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Sim {
             command: SimCommand::Cardwriter { model, cards },
         }) => cardwriter::simulate(&model, cards),
+        Some(Command::Face {
+            command: FaceCommand::Compare { a, b, pad, models },
+        }) => face::compare(&a, &b, pad, models.as_deref()),
+        Some(Command::Face {
+            command: FaceCommand::Eval { dir, models },
+        }) => face::eval(&dir, models.as_deref()),
         Some(Command::Cardwriter {
             command: CardwriterCommand::Status { port, model, baud },
         }) => cardwriter::status(&port, &model, baud),

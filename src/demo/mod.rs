@@ -1,5 +1,6 @@
 //! The demo: embedded central service + device simulators + the kiosk, in a window or headless.
 
+pub mod camera_sim;
 pub mod rig;
 pub mod run;
 pub mod walker;

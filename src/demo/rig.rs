@@ -2,7 +2,8 @@
 //! `"simulator"`, wired to a kiosk configuration. The headless demo, the window demo and the UI
 //! tests all start the same rig.
 
-use crate::app::{CardWriterPort, ResolvedPorts};
+use super::camera_sim::{DemoPhotoDecoder, SimulatedCamera};
+use crate::app::{CameraPort, CardWriterPort, ResolvedPorts, SharedPhotoDecoder};
 use anyhow::Context;
 use kiosk_central::{CentralConfig, CentralThread, KioskCredential};
 use kiosk_core::config::{DevicePort, DeviceSection, KioskConfig};
@@ -33,6 +34,8 @@ pub struct DemoRig {
     /// The card-record key the kiosk writes with (for making a citizen's earlier card).
     pub card_key_file: Option<PathBuf>,
     pub qr_scanner: Option<QrScannerSimulator>,
+    /// The simulated face camera (who stands in front of the kiosk).
+    pub camera: Option<SimulatedCamera>,
     pub test_card: TestCard,
     pub config: KioskConfig,
     pub ports: ResolvedPorts,
@@ -243,6 +246,25 @@ impl DemoRig {
             };
             ports.qr_scanner = Some((path, baud(section, 9_600)));
         }
+        let mut camera = None;
+        if let Some(section) = &config.devices.camera {
+            match section.port_kind() {
+                DevicePort::Simulator => {
+                    let sim = SimulatedCamera::new();
+                    ports.camera = Some(CameraPort(sim.opener()));
+                    // The simulated card's photo decodes to the demo card holder's ID photo.
+                    match DemoPhotoDecoder::new() {
+                        Ok(decoder) => {
+                            ports.photo_decoder =
+                                Some(SharedPhotoDecoder(std::sync::Arc::new(decoder)))
+                        }
+                        Err(e) => tracing::warn!(error = %e, "demo card photos not available"),
+                    }
+                    camera = Some(sim);
+                }
+                _ => ports.camera = Some(CameraPort(real_camera(section))),
+            }
+        }
         Ok(Self {
             central,
             card_reader,
@@ -251,6 +273,7 @@ impl DemoRig {
             card_writer,
             card_key_file,
             qr_scanner,
+            camera,
             test_card,
             config,
             ports,
@@ -325,6 +348,20 @@ impl DemoRig {
             }
         }
     }
+}
+
+/// Opens the configured camera (`/dev/videoN`, `sequence:DIR`, `still:FILE`) through the
+/// drivers crate.
+fn real_camera(section: &DeviceSection) -> crate::devices::CameraOpener {
+    let section = section.clone();
+    std::sync::Arc::new(move |_purpose| {
+        let settings = kiosk_drivers::camera::CameraSettings::from_options(
+            section.width,
+            section.height,
+            section.fps,
+        )?;
+        kiosk_drivers::camera::open_camera(&section.port, &settings)
+    })
 }
 
 fn baud(section: &DeviceSection, default: u32) -> u32 {

@@ -50,6 +50,16 @@ pub fn run_window(config_path: &Path) -> anyhow::Result<()> {
             }
         },
     );
+    // The camera preview at up to 30 frames per second while the face check runs.
+    let preview_timer = slint::Timer::default();
+    let preview_ui = std::rc::Rc::clone(&ui);
+    preview_timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(33),
+        move || {
+            preview_ui.refresh_preview();
+        },
+    );
     ui.window.run().context("kiosk window")?;
     Ok(())
 }

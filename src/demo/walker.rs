@@ -50,6 +50,8 @@ pub enum Identification<'c> {
 
 /// How long a page may take to move on by itself (card read, printing).
 const DEVICE_WAIT: Duration = Duration::from_secs(15);
+/// How long the face check (liveness challenge and match) may take.
+const FACE_WAIT: Duration = Duration::from_secs(60);
 const MAX_STEPS: usize = 40;
 
 pub struct JourneyWalker<'a> {
@@ -222,9 +224,18 @@ impl<'a> JourneyWalker<'a> {
                         return Err("the ID card was not read in time".into());
                     }
                 }
-                "consent" => {
-                    self.shot(record, "consent")?;
+                "consent" | "face-consent" => {
+                    self.shot(record, &page)?;
                     self.tap("btn-consent-agree")?;
+                }
+                "face" => self.watch_face_check(record)?,
+                "face-options" | "staff" => {
+                    let k = self.ui.window.global::<Kiosk>();
+                    return Err(format!(
+                        "face check: {}: {}",
+                        k.get_headline(),
+                        k.get_detail()
+                    ));
                 }
                 "form" => {
                     self.fill_form()?;
@@ -293,6 +304,26 @@ impl<'a> JourneyWalker<'a> {
             }
         }
         Err("journey did not end".into())
+    }
+
+    /// Pumps the face check until it ends, with a picture of the camera page once the face is
+    /// outlined.
+    fn watch_face_check(&self, record: &mut JourneyRecord) -> Result<(), String> {
+        let deadline = Instant::now() + FACE_WAIT;
+        let mut pictured = false;
+        while Instant::now() < deadline {
+            self.ui.pump();
+            let k = self.ui.window.global::<Kiosk>();
+            if k.get_page() != "face" {
+                return Ok(());
+            }
+            if !pictured && k.get_face_seen() {
+                pictured = true;
+                self.shot(record, "face")?;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        Err("the face check did not end in time".into())
     }
 
     /// Types a valid answer into every field, tapping each field and the keypad.

@@ -126,6 +126,10 @@ fn run(
                 reading = false;
                 board.update(class, status(DeviceState::Online, None), &events);
                 let _ = events.send(DeviceEvent::Flow(FlowEvent::CardPresent));
+                let photo = identity.photo_wlt().to_vec();
+                if !photo.is_empty() {
+                    let _ = events.send(DeviceEvent::CardPhoto(super::CardPhoto(photo)));
+                }
                 let _ = events.send(DeviceEvent::Flow(card_event(identity)));
             }
             Err(IdCardError::NoCard) => failure_reported = false,

@@ -5,6 +5,9 @@
 mod card_reader_worker;
 mod card_writer_worker;
 mod document_printer_worker;
+mod face_check_run;
+mod face_check_worker;
+mod face_preview;
 mod qr_scanner_worker;
 mod receipt_printer_worker;
 mod worker;
@@ -24,6 +27,11 @@ use std::time::Duration;
 pub use card_reader_worker::CardReaderSettings;
 pub use card_writer_worker::CardWriterWorkerSettings;
 pub use document_printer_worker::{DocumentPrinterSettings, PrintPurpose};
+pub use face_check_run::FaceCheckRecord;
+pub use face_check_worker::{
+    CameraOpener, FaceCheckSettings, FaceSubject, OpenFor, RemoteFaceVerifier, RemoteVerdict,
+};
+pub use face_preview::{FacePreview, PreviewFrame};
 pub use qr_scanner_worker::QrScannerSettings;
 pub use receipt_printer_worker::PrinterSettings;
 
@@ -49,6 +57,21 @@ pub enum DeviceEvent {
     },
     /// A document printed for staff (reprint, test page): done, or why not.
     DocumentPrinted(Result<(), String>),
+    /// The photo of the card just read (sent before its `CardRead`), for the face check.
+    /// Memory only; the controller drops it with the session's personal data.
+    CardPhoto(CardPhoto),
+    /// A face check decided (what is recorded: never an image).
+    FaceChecked(FaceCheckRecord),
+}
+
+/// A card's WLT photo bytes; its `Debug` shows no content.
+#[derive(Clone, PartialEq)]
+pub struct CardPhoto(pub Vec<u8>);
+
+impl std::fmt::Debug for CardPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CardPhoto({} bytes)", self.0.len())
+    }
 }
 
 /// Latest status per device class, shared by the workers and the manager.
@@ -97,6 +120,7 @@ pub struct DeviceSettings {
     pub document_printer: Option<DocumentPrinterSettings>,
     pub card_writer: Option<CardWriterWorkerSettings>,
     pub qr_scanner: Option<QrScannerSettings>,
+    pub face_check: Option<FaceCheckSettings>,
 }
 
 pub struct DeviceManager {
@@ -108,6 +132,9 @@ pub struct DeviceManager {
     document_printer: Option<document_printer_worker::Handle>,
     card_writer: Option<card_writer_worker::Handle>,
     qr_scanner: Option<qr_scanner_worker::Handle>,
+    face_check: Option<face_check_worker::Handle>,
+    preview: FacePreview,
+    liveness_active: bool,
 }
 
 impl DeviceManager {
@@ -137,6 +164,15 @@ impl DeviceManager {
             present.push(DeviceClass::QrScanner);
             qr_scanner_worker::spawn(s, board.clone(), tx.clone())
         });
+        let preview = FacePreview::default();
+        let liveness_active = settings
+            .face_check
+            .as_ref()
+            .is_none_or(|s| s.liveness_active);
+        let face_check = settings.face_check.map(|s| {
+            present.push(DeviceClass::Camera);
+            face_check_worker::spawn(s, preview.clone(), board.clone(), tx.clone())
+        });
         Self {
             events: rx,
             board,
@@ -146,7 +182,37 @@ impl DeviceManager {
             document_printer,
             card_writer,
             qr_scanner,
+            face_check,
+            preview,
+            liveness_active,
         }
+    }
+
+    /// Starts the camera and a face check against `subject` (the result arrives as
+    /// `DeviceProgress` … `StepCompleted` / `StepRefused` / `StepFailed`).
+    pub fn start_face_check(&self, subject: FaceSubject, remote: bool) {
+        match &self.face_check {
+            Some(camera) => camera.start(subject, remote),
+            None => tracing::warn!("face check requested but this kiosk has no camera"),
+        }
+    }
+
+    /// Stops the face check in progress and the camera; frames are dropped.
+    pub fn stop_face_check(&self) {
+        if let Some(camera) = &self.face_check {
+            camera.stop();
+        }
+    }
+
+    /// The camera preview the face-check page shows.
+    pub fn face_preview(&self) -> FacePreview {
+        self.preview.clone()
+    }
+
+    /// Whether face checks run the liveness challenge (a kiosk configured without it shows
+    /// that on the diagnostics screen and in every heartbeat).
+    pub fn liveness_active(&self) -> bool {
+        self.liveness_active
     }
 
     /// Waits until every device has reported a first status (at most `timeout`).
@@ -302,7 +368,11 @@ impl DeviceManager {
                         .map(|s| s.state.as_str())
                         .unwrap_or(DeviceState::Starting.as_str())
                         .to_string(),
-                    detail: status.and_then(|s| detail_name(&s.detail)),
+                    detail: if *class == DeviceClass::Camera && !self.liveness_active {
+                        Some("liveness_off".into())
+                    } else {
+                        status.and_then(|s| detail_name(&s.detail))
+                    },
                 }
             })
             .collect()
@@ -351,6 +421,9 @@ impl Drop for DeviceManager {
         }
         if let Some(scanner) = self.qr_scanner.take() {
             scanner.shutdown();
+        }
+        if let Some(camera) = self.face_check.take() {
+            camera.shutdown();
         }
     }
 }

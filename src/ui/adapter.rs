@@ -30,13 +30,15 @@ pub fn page_for(phase: Phase) -> &'static str {
         Phase::Guide => "guide",
         Phase::IdentifyWaiting | Phase::IdentifyReading | Phase::IdentifyFailed => "identify",
         Phase::Consent => "consent",
+        Phase::FaceConsent => "face-consent",
+        Phase::FaceCheck => "face",
+        Phase::FaceAlternatives => "face-options",
+        Phase::StaffAssist => "staff",
         Phase::Form => "form",
         Phase::Notice => "notice",
         Phase::Delivery => "delivery",
         Phase::Confirm => "confirm",
-        Phase::Processing | Phase::PrintingDocument | Phase::CardOperation | Phase::FaceCheck => {
-            "processing"
-        }
+        Phase::Processing | Phase::PrintingDocument | Phase::CardOperation => "processing",
         Phase::PrintingReceipt | Phase::ReceiptPrinted | Phase::ReceiptFailed => "receipt",
         Phase::ResultFailed | Phase::Failed => "message",
         Phase::Rate => "rate",
@@ -70,8 +72,28 @@ fn phase_texts(phase: Phase) -> (LocalizedText, LocalizedText) {
             ),
         ),
         Phase::FaceCheck => (
-            t("正在进行人脸核验", "Face check in progress"),
-            t("请正对摄像头。", "Please look at the camera."),
+            t("人脸核验", "Face check"),
+            t("正在打开摄像头…", "Starting the camera…"),
+        ),
+        Phase::FaceAlternatives => (
+            t(
+                "请选择核验身份的方式",
+                "How would you like to prove who you are?",
+            ),
+            t(
+                "不使用摄像头也可以办理：工作人员可以到场核对您的证件。",
+                "You can go on without the camera: a member of staff can check your card in person.",
+            ),
+        ),
+        Phase::StaffAssist => (
+            t(
+                "已呼叫工作人员，请稍候",
+                "Staff have been called, please wait",
+            ),
+            t(
+                "工作人员核对您本人与证件后，将在此输入工作人员密码。",
+                "A member of staff will check you against your card and enter their PIN here.",
+            ),
         ),
         Phase::Processing => (
             t("正在提交，请稍候", "Submitting, please wait"),
@@ -262,6 +284,35 @@ fn clear_session(k: &Kiosk<'_>) {
     k.set_transaction_id(SharedString::default());
     k.set_options(model(Vec::new()));
     k.set_channels(model(Vec::new()));
+    k.set_staff_pin_length(0);
+    clear_preview(k);
+}
+
+/// Draws the latest camera frame and the face outline on the face-check page.
+pub fn render_preview(window: &AppWindow, frame: &crate::devices::PreviewFrame) {
+    let k = window.global::<Kiosk>();
+    let buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::clone_from_slice(
+        &frame.rgb,
+        frame.width,
+        frame.height,
+    );
+    k.set_camera_frame(slint::Image::from_rgb8(buffer));
+    match frame.face_box {
+        Some((x, y, w, h)) => {
+            k.set_face_seen(true);
+            k.set_face_x(x);
+            k.set_face_y(y);
+            k.set_face_w(w);
+            k.set_face_h(h);
+        }
+        None => k.set_face_seen(false),
+    }
+}
+
+/// Forgets the camera picture (the check ended).
+pub fn clear_preview(k: &Kiosk<'_>) {
+    k.set_camera_frame(slint::Image::default());
+    k.set_face_seen(false);
 }
 
 fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, active_field: usize) {
@@ -457,10 +508,18 @@ fn render_session(k: &Kiosk<'_>, screen: &ScreenModel, view: &SessionView, activ
             })
             .collect(),
     ));
-    k.set_options(model(
-        view.delivery_options
-            .iter()
-            .map(|o| o.label().get(lang).into())
-            .collect(),
-    ));
+    let mut options: Vec<SharedString> = view
+        .delivery_options
+        .iter()
+        .map(|o| o.label().get(lang).into())
+        .collect();
+    options.extend(view.face_options.iter().map(|o| o.label().get(lang).into()));
+    k.set_options(model(options));
+    if view.phase == Phase::StaffAssist {
+        let (digits, refusal) = &screen.staff_pin;
+        k.set_staff_pin_length(*digits as i32);
+        k.set_next_steps(model(refusal.iter().map(|m| m.get(lang).into()).collect()));
+    } else {
+        k.set_staff_pin_length(0);
+    }
 }

@@ -1,9 +1,10 @@
 //! Connects the Slint window to the controller: every `Kiosk` callback becomes a [`UiAction`],
 //! and the screen is redrawn from the controller's model when it changed.
 
-use super::adapter::render;
+use super::adapter::{render, render_preview};
 use super::model::ScreenModel;
 use crate::app::{KioskRuntime, UiAction};
+use crate::devices::FacePreview;
 use crate::{AppWindow, Diag, Kiosk};
 use slint::ComponentHandle;
 use std::cell::RefCell;
@@ -14,15 +15,21 @@ pub struct KioskUi {
     pub window: AppWindow,
     pub runtime: Rc<RefCell<KioskRuntime>>,
     shown: Rc<RefCell<Option<(ScreenModel, usize)>>>,
+    /// The camera picture of the face-check page, and the last frame drawn.
+    preview: FacePreview,
+    preview_seen: std::cell::Cell<u64>,
 }
 
 impl KioskUi {
     pub fn new(runtime: KioskRuntime) -> Result<Self, slint::PlatformError> {
         let window = AppWindow::new()?;
+        let preview = runtime.controller.face_preview();
         let ui = Self {
             window,
             runtime: Rc::new(RefCell::new(runtime)),
             shown: Rc::new(RefCell::new(None)),
+            preview,
+            preview_seen: std::cell::Cell::new(0),
         };
         ui.bind_callbacks();
         ui.refresh();
@@ -38,6 +45,24 @@ impl KioskUi {
     pub fn pump(&self) {
         self.runtime.borrow_mut().controller.pump();
         self.refresh();
+        self.refresh_preview();
+    }
+
+    /// Draws the newest camera frame while the face-check page is shown (call at the camera's
+    /// frame rate; cheap when there is nothing new). Returns whether a frame was drawn.
+    pub fn refresh_preview(&self) -> bool {
+        let k = self.window.global::<Kiosk>();
+        if k.get_page() != "face" {
+            return false;
+        }
+        match self.preview.latest_after(self.preview_seen.get()) {
+            Some(frame) => {
+                self.preview_seen.set(frame.seq);
+                render_preview(&self.window, &frame);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Redraws if the screen model changed.

@@ -48,6 +48,8 @@ pub struct ScreenModel {
     pub disinfection_note: LocalizedText,
     /// Diagnostics mode (staff only); `None` for citizens.
     pub diagnostics: Option<DiagView>,
+    /// Staff assistance: digits typed and why the last PIN was refused.
+    pub staff_pin: (usize, Option<LocalizedText>),
 }
 
 /// One line of a diagnostics list (device, fault, consumable, health figure) with up to two

@@ -123,6 +123,36 @@ impl StaffDesk {
     pub fn logged_in(&self) -> Option<&str> {
         self.state.as_ref().and_then(|s| s.staff.as_deref())
     }
+
+    /// A staff PIN typed on a citizen's screen (staff assistance with the identity check):
+    /// who it is, or what to tell them. Shares the lockout with the diagnostics PIN screen.
+    pub fn verify_pin(&mut self, pin: &str, now: u64) -> Result<String, LocalizedText> {
+        let Some(verifier) = self.verifier.as_mut() else {
+            return Err(t(
+                "本机未配置工作人员，请到服务窗口办理",
+                "No staff are set up on this kiosk; please go to a service counter",
+            ));
+        };
+        match verifier.verify(pin, now) {
+            Ok(staff) => Ok(staff.as_str().to_string()),
+            Err(AuthError::WrongPin {
+                attempts_left_before_lockout,
+            }) => Err(t(
+                format!("密码错误，还可尝试 {attempts_left_before_lockout} 次"),
+                format!("Wrong PIN, {attempts_left_before_lockout} attempts left"),
+            )),
+            Err(AuthError::LockedOut { retry_after_ms }) => {
+                let s = retry_after_ms.div_ceil(1000);
+                Err(t(
+                    format!("错误次数过多，请 {s} 秒后再试"),
+                    format!("Too many wrong PINs, try again in {s} s"),
+                ))
+            }
+            Err(AuthError::Malformed) => {
+                Err(t("请输入 4–12 位数字密码", "Enter a PIN of 4 to 12 digits"))
+            }
+        }
+    }
 }
 
 fn local_hhmm(at: OffsetDateTime) -> String {
@@ -199,7 +229,7 @@ impl KioskController {
         }
     }
 
-    fn audit(&self, actor: &str, action: &str, detail: &str) {
+    pub(super) fn audit(&self, actor: &str, action: &str, detail: &str) {
         if let Err(e) = self.store.audit(actor, action, detail, self.clock.wall()) {
             tracing::error!(action, error = %e, "audit entry not written");
         } else {
@@ -935,7 +965,13 @@ impl KioskController {
                     .and_then(|s| s.last_error.clone())
                     .map(|e| format!("  · {e}"))
                     .unwrap_or_default();
-                let (used_zh, used_en) = self.usage_counter(*class);
+                let (mut used_zh, mut used_en) = self.usage_counter(*class);
+                // A camera without the liveness challenge is never silent about it.
+                let liveness_off = *class == DeviceClass::Camera && !self.devices.liveness_active();
+                if liveness_off {
+                    used_zh.push_str("  · 活体检测已关闭！仅限测试，不得用于对外服务");
+                    used_en.push_str("  · Liveness check OFF! Bench use only, not for citizens");
+                }
                 let resettable = matches!(
                     class,
                     DeviceClass::ReceiptPrinter
@@ -948,7 +984,13 @@ impl KioskController {
                         format!("状态 {state}{detail}{error}{used_zh}"),
                         format!("state {state}{detail}{error}{used_en}"),
                     ),
-                    tone: if usable { "ok" } else { "bad" },
+                    tone: if !usable {
+                        "bad"
+                    } else if liveness_off {
+                        "warn"
+                    } else {
+                        "ok"
+                    },
                     action: format!("self-test:{}", class.as_str()),
                     action_label: t("自检", "Self-test"),
                     action2: if resettable {
