@@ -85,7 +85,7 @@ pub async fn fleet(
 
 /// The answer of `GET /api/v1/admin/kiosks` (also what the console's overview shows).
 pub(crate) async fn fleet_view(state: &AppState) -> Result<Value, ApiError> {
-    let states = with_store(&state, "list kiosks", |store| store.kiosk_states()).await?;
+    let states = with_store(state, "list kiosks", |store| store.kiosk_states()).await?;
     let lines = fleet_lines(state, &states);
     let mut counts = BTreeMap::from([("online", 0), ("offline", 0), ("never_seen", 0)]);
     let kiosks: Vec<Value> = lines
