@@ -25,6 +25,9 @@ use crate::{
     LivenessFailure, Prompt, align_to_chip,
 };
 
+/// Face-presence logit below which the mesh's readings are ignored (faces: ≈ 20–50, a cat: −7).
+const MIN_MESH_PRESENCE: f32 = 0.0;
+
 /// Whether the active liveness challenge runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -291,12 +294,15 @@ impl LiveCheck {
             && let (Some(mesh), Some(det)) = (&self.mesh, tracked)
         {
             let m = mesh.run(frame, &det)?;
-            let y = m.yaw_deg();
-            yaw = Some(if self.config.mirrored { -y } else { y });
-            ear = Some(match self.config.eye_signal {
-                EyeSignal::Appearance => eye_openness(frame, &m),
-                EyeSignal::MeshAspectRatio => m.eye_aspect_ratios(),
-            });
+            // A crop the mesh does not take for a face gives no readings.
+            if m.presence > MIN_MESH_PRESENCE {
+                let y = m.yaw_deg();
+                yaw = Some(if self.config.mirrored { -y } else { y });
+                ear = Some(match self.config.eye_signal {
+                    EyeSignal::Appearance => eye_openness(frame, &m),
+                    EyeSignal::MeshAspectRatio => m.eye_aspect_ratios(),
+                });
+            }
         }
         let frontal = match (&self.challenge, yaw) {
             (None, _) => true,

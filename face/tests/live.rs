@@ -318,6 +318,13 @@ fn no_face_prompts_and_times_out() {
 }
 
 #[test]
+fn the_check_can_move_to_the_camera_thread() {
+    fn send<T: Send>() {}
+    send::<LiveCheck>();
+    send::<LiveOutcome>();
+}
+
+#[test]
 fn card_embedding_needs_exactly_one_face() {
     let f = fx();
     let fixtures: PathBuf = common::fixtures();
