@@ -20,7 +20,12 @@ const CATALOGUE: &str = include_str!("../../kiosk-config/catalogue.toml");
 /// The service on the fixture's engine, with a catalogue signing key.
 fn service(fx: &Fixture) -> CentralThread {
     let signer = SigningKeyFile::generate("central-test").expect("key");
-    let builder = CentralBuilder::new(fx.config()).catalogue_signing_key(signer);
+    // The seeding kiosk speaks with the legacy bearer tokens (the console is what is tested).
+    let mut config = fx.config();
+    config.kiosks[0].token = TOKEN_1.into();
+    config.kiosks[1].token = TOKEN_2.into();
+    config.accept_bearer_tokens = true;
+    let builder = CentralBuilder::new(config).catalogue_signing_key(signer);
     match &fx.postgres_url {
         Some(url) => builder.postgres(url),
         None => builder,

@@ -212,14 +212,15 @@ impl FromRequest<AppState> for Post {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ConsoleError> {
         let (mut parts, body) = request.into_parts();
+        // The body is read before any refusal, so the connection stays usable for the client.
+        let body = axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ConsoleError::bad_request("表单无法读取 — the form could not be read"))?;
         let session = Session::from_request_parts(&mut parts, state).await?;
         if !same_origin(&parts.headers) {
             tracing::warn!(path = %parts.uri.path(), user = %session.user.username, "console POST from another origin refused");
             return Err(forged());
         }
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|_| ConsoleError::bad_request("表单无法读取 — the form could not be read"))?;
         let form = read_form(&body)?;
         let sent = form.raw("csrf").unwrap_or("");
         if !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
