@@ -11,9 +11,12 @@ mod common;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use image::imageops::flip_horizontal;
 use image::{Rgb, RgbImage};
 use kiosk_face::mesh::FaceMesh;
-use kiosk_face::synthetic::{held_photo_sequence, live_sequence, still_sequence};
+use kiosk_face::synthetic::{
+    Pose, SyntheticCitizen, clip_poses, held_photo_sequence, live_sequence, still_sequence,
+};
 use kiosk_face::{
     ChallengeStep, FaceEngine, FaceError, LiveCheck, LiveCheckConfig, LiveOutcome, LivenessConfig,
     LivenessFailure, LivenessMode, ModelPaths, Reference, load_rgb, simulate_id_photo,
@@ -137,6 +140,48 @@ fn the_card_holder_passes_and_matches_in_every_step_order() {
         assert!(first < second, "{prompts:?}");
         assert!(prompts.contains(&"turn_back"), "{prompts:?}");
         assert!(at < 20_000, "took {at} ms");
+    }
+}
+
+#[test]
+fn left_is_the_citizens_left_also_with_a_mirrored_camera() {
+    let f = fx();
+    // A clip whose only turn is to the citizen's left (the synthetic turn > 0).
+    let citizen = SyntheticCitizen::new(&f.engine, &face(HOLDER_LIVE), SIZE).unwrap();
+    let only_left: Vec<RgbImage> = clip_poses(FPS)
+        .into_iter()
+        .map(|p| {
+            citizen.render(&Pose {
+                turn: p.turn.max(0.0),
+                ..p
+            })
+        })
+        .collect();
+    let mirrored: Vec<RgbImage> = only_left.iter().map(flip_horizontal).collect();
+    for (clip, is_mirrored) in [(&only_left, false), (&mirrored, true)] {
+        let config = LiveCheckConfig {
+            mirrored: is_mirrored,
+            ..LiveCheckConfig::default()
+        };
+        let left = seed_for([ChallengeStep::TurnLeft, ChallengeStep::Blink]);
+        let mut live = check(Reference::Card(f.card.clone()), config, left);
+        let (outcome, prompts, _) = run(&mut live, clip, 25);
+        assert!(
+            matches!(outcome, Some(LiveOutcome::Matched(_))),
+            "mirrored {is_mirrored}: {outcome:?} after {prompts:?}"
+        );
+        let right = seed_for([ChallengeStep::TurnRight, ChallengeStep::Blink]);
+        let mut live = check(Reference::Card(f.card.clone()), config, right);
+        let (outcome, prompts, _) = run(&mut live, clip, 25);
+        assert!(
+            matches!(
+                outcome,
+                Some(LiveOutcome::LivenessFailed(LivenessFailure::TooSlow {
+                    step: ChallengeStep::TurnRight
+                }))
+            ),
+            "mirrored {is_mirrored}: {outcome:?} after {prompts:?}"
+        );
     }
 }
 
