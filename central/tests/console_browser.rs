@@ -123,7 +123,9 @@ async fn expect_path(browser: &Client, path: &str) {
 
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
-        .find(Locator::Css(css))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
@@ -362,6 +364,16 @@ fn publish_in_the_browser_reaches_a_kiosk() {
                 .contains("device_fault:receipt_printer")
         );
         shot(&browser, "04-alarms").await;
+        // Escalate it to a fault ticket (the tickets page shows it later).
+        browser
+            .find(Locator::Css("form[action$='/escalate'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        expect_path(&browser, "/console/alarms").await;
+        assert!(text_of(&browser, "p.flash").await.contains("工单"));
 
         // The catalogue editor: rename an item, save as version 4.
         browser
