@@ -353,6 +353,7 @@ impl KioskController {
                 DeviceEvent::CardWriterTested(outcome) => self.diag_card_writer_tested(outcome),
                 DeviceEvent::CardPhoto(photo) => self.face.card_photo = Some(photo),
                 DeviceEvent::FaceChecked(record) => self.record_face_check(&record),
+                DeviceEvent::CameraTested(outcome) => self.diag_camera_tested(outcome),
                 DeviceEvent::Flow(flow_event) => {
                     if let FlowEvent::CardRead(applicant) = &flow_event {
                         self.face.id_number = Some(applicant.personal.id_number.clone());

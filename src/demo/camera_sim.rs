@@ -44,9 +44,9 @@ fn faces_dir() -> PathBuf {
 }
 
 /// The card holder's card photo and camera photo are two different pictures of one person.
-const HOLDER_CARD_PHOTO: &str = "John_Salley/000179_02159509.jpg";
-const HOLDER_CAMERA_PHOTO: &str = "John_Salley/000194_02159572.jpg";
-const OTHER_CAMERA_PHOTO: &str = "John_Savage/000274_01099061.jpg";
+const HOLDER_CARD_PHOTO: &str = "John_Salley/000183_02159543.jpg";
+const HOLDER_CAMERA_PHOTO: &str = "John_Salley/000179_02159509.jpg";
+const OTHER_CAMERA_PHOTO: &str = "John_Savage/000264_01099001.jpg";
 
 fn load(relative: &str) -> Result<RgbImage, String> {
     kiosk_face::load_rgb(faces_dir().join(relative)).map_err(|e| format!("{relative}: {e}"))

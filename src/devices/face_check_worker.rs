@@ -102,6 +102,8 @@ enum Command {
         remote: bool,
     },
     Stop,
+    /// Staff's test: frames for two seconds, the frame rate, faces on the last frame.
+    SelfTest,
     Shutdown,
 }
 
@@ -117,6 +119,10 @@ impl Handle {
 
     pub(crate) fn stop(&self) {
         self.0.send(Command::Stop);
+    }
+
+    pub(crate) fn self_test(&self) {
+        self.0.send(Command::SelfTest);
     }
 
     pub(crate) fn shutdown(self) {
@@ -230,10 +236,65 @@ fn run(
                 }
             }
             Ok(Command::Stop) => {}
+            Ok(Command::SelfTest) => {
+                if models.is_none() {
+                    models = load_models(&settings.models, settings.liveness_active).ok();
+                }
+                let outcome = self_test(&settings, models.as_ref().map(|m| &*m.engine));
+                if outcome.is_err() {
+                    probe(&settings, &board, &events);
+                }
+                let _ = events.send(DeviceEvent::CameraTested(outcome));
+            }
             Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => probe(&settings, &board, &events),
         }
     }
+}
+
+/// Streams for two seconds and reports the frame size, the frame rate and the faces seen on
+/// the last frame (staff stand in front of it). The frames are dropped.
+fn self_test(settings: &FaceCheckSettings, engine: Option<&FaceEngine>) -> Result<String, String> {
+    let mut camera = (settings.open_camera)(OpenFor::Check).map_err(|e| e.to_string())?;
+    camera.start_stream().map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let mut frames = 0u32;
+    let mut last = None;
+    while started.elapsed() < Duration::from_secs(2) {
+        match camera.capture_frame() {
+            Ok(frame) => {
+                frames += 1;
+                last = Some(frame);
+            }
+            Err(e) => {
+                let _ = camera.stop_stream();
+                return Err(e.to_string());
+            }
+        }
+    }
+    let _ = camera.stop_stream();
+    let fps = f64::from(frames) / started.elapsed().as_secs_f64();
+    let frame = last.ok_or("no frame in two seconds")?;
+    let faces = engine
+        .zip(image::RgbImage::from_raw(
+            frame.width,
+            frame.height,
+            frame.bytes,
+        ))
+        .and_then(|(engine, image)| engine.analyze(&image).ok())
+        .map(|analysis| analysis.detections.len());
+    let liveness = if settings.liveness_active {
+        "on"
+    } else {
+        "OFF"
+    };
+    Ok(format!(
+        "{}×{}, {fps:.1} fps, faces: {}, liveness {liveness}, models {}",
+        frame.width,
+        frame.height,
+        faces.map_or("models not loaded".to_string(), |n| n.to_string()),
+        kiosk_face::models::MODEL_VERSION,
+    ))
 }
 
 /// Between checks: can the camera be opened? (Opening does not start streaming, so no light
@@ -263,7 +324,7 @@ impl StopSignal<'_> {
             match self.commands.try_recv() {
                 Ok(Command::Stop) => return Some(false),
                 Ok(Command::Shutdown) => return Some(true),
-                Ok(Command::Start { .. }) => continue,
+                Ok(Command::Start { .. } | Command::SelfTest) => continue,
                 Err(std::sync::mpsc::TryRecvError::Empty) => return None,
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => return Some(true),
             }

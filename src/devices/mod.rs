@@ -62,6 +62,8 @@ pub enum DeviceEvent {
     CardPhoto(CardPhoto),
     /// A face check decided (what is recorded: never an image).
     FaceChecked(FaceCheckRecord),
+    /// Staff's camera test: frame size, rate and faces seen, or why it failed.
+    CameraTested(Result<String, String>),
 }
 
 /// A card's WLT photo bytes; its `Debug` shows no content.
@@ -194,6 +196,13 @@ impl DeviceManager {
         match &self.face_check {
             Some(camera) => camera.start(subject, remote),
             None => tracing::warn!("face check requested but this kiosk has no camera"),
+        }
+    }
+
+    /// Staff's camera test; the result arrives as [`DeviceEvent::CameraTested`].
+    pub fn test_camera(&self) {
+        if let Some(camera) = &self.face_check {
+            camera.self_test();
         }
     }
 

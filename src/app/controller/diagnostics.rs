@@ -321,6 +321,25 @@ impl KioskController {
         };
     }
 
+    /// The camera test finished (nothing of the frames is kept).
+    pub(super) fn diag_camera_tested(&mut self, outcome: Result<String, String>) {
+        let Some(state) = self.staff.state.as_mut() else {
+            return;
+        };
+        state.pending_test = None;
+        state.bad = outcome.is_err();
+        state.message = match outcome {
+            Ok(summary) => t(
+                format!("摄像头自检通过：{summary}"),
+                format!("Camera test passed: {summary}"),
+            ),
+            Err(reason) => t(
+                format!("摄像头自检失败：{reason}"),
+                format!("Camera test failed: {reason}"),
+            ),
+        };
+    }
+
     /// A staff print on the A4 printer (reprint) finished.
     pub(super) fn diag_document_printed(&mut self, outcome: Result<(), String>) {
         let Some(state) = self.staff.state.as_mut() else {
@@ -693,10 +712,10 @@ impl KioskController {
                     .print_document(content, Language::Zh, PrintPurpose::Staff);
             }
             DeviceClass::CardWriter => self.devices.test_card_writer(&self.config.kiosk.id),
+            DeviceClass::Camera => self.devices.test_camera(),
             DeviceClass::IdCardReader | DeviceClass::QrScanner => {
                 self.devices.start_reading_on(class);
             }
-            _ => return,
         }
         if let Some(state) = self.staff.state.as_mut() {
             state.pending_test = Some(class);
@@ -713,6 +732,10 @@ impl KioskController {
                 DeviceClass::IdCardReader => {
                     t("请将测试卡放在读卡区…", "Place a test card on the reader…")
                 }
+                DeviceClass::Camera => t(
+                    "摄像头自检：请站在摄像头前，取帧两秒…",
+                    "Camera test: stand in front of it, two seconds of frames…",
+                ),
                 _ => t("请将二维码对准扫码口…", "Hold a QR code to the scanner…"),
             };
             state.bad = false;

@@ -39,15 +39,23 @@ impl KioskController {
     /// The decision of a face check, for the audit trail (synced to the centre): decision,
     /// distance, threshold, liveness mode and model version — never an image.
     pub(super) fn record_face_check(&mut self, record: &FaceCheckRecord) {
-        let transaction = self
+        let item = self
             .session
             .as_ref()
-            .map(|s| s.view(self.clock.now_ms()).item_code)
+            .map(|s| s.item().code.clone())
             .unwrap_or_default();
-        let mut detail = serde_json::to_value(record).unwrap_or_default();
-        if let Some(map) = detail.as_object_mut() {
-            map.insert("item".into(), transaction.into());
-        }
+        // Three decimals: the audit trail masks long digit runs as possible ID numbers.
+        let round = |v: f32| (f64::from(v) * 1000.0).round() / 1000.0;
+        let detail = serde_json::json!({
+            "item": item,
+            "decision": record.decision,
+            "reason": record.reason,
+            "distance": record.distance.map(round),
+            "threshold": round(record.threshold),
+            "liveness": record.liveness,
+            "model_version": record.model_version,
+            "verified_by": record.verified_by,
+        });
         self.audit("system", "face.check", &detail.to_string());
     }
 
