@@ -372,17 +372,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 let journeys = run_headless(&cli.config, &cli.shots)?;
                 let failed: Vec<_> = journeys.iter().filter(|j| !j.succeeded()).collect();
                 for j in &journeys {
+                    let note = match (j.succeeded(), j.preview_fps) {
+                        (false, _) => j.outcome.clone(),
+                        (true, Some(fps)) => format!("face check, camera preview {fps:.1} fps"),
+                        (true, None) => String::new(),
+                    };
                     println!(
                         "{:<32} {:<2} {:<5} {:<10} {}",
                         j.item_code,
                         j.language,
                         if j.elder_mode { "elder" } else { "" },
                         if j.succeeded() { "ok" } else { "FAILED" },
-                        if j.succeeded() {
-                            ""
-                        } else {
-                            j.outcome.as_str()
-                        }
+                        note
                     );
                 }
                 println!(

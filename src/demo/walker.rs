@@ -29,6 +29,8 @@ pub struct JourneyRecord {
     pub transaction_id: Option<String>,
     pub centre_acknowledged: bool,
     pub screenshots: Vec<String>,
+    /// Camera frames per second the face-check page drew, when the journey had a face check.
+    pub preview_fps: Option<f32>,
 }
 
 impl JourneyRecord {
@@ -146,6 +148,7 @@ impl<'a> JourneyWalker<'a> {
             transaction_id: None,
             centre_acknowledged: false,
             screenshots: Vec::new(),
+            preview_fps: None,
         };
         match self.walk_inner(&mut record, language, elder, identification) {
             Ok(()) => record.outcome = "completed".into(),
@@ -309,12 +312,19 @@ impl<'a> JourneyWalker<'a> {
     /// Pumps the face check until it ends, with a picture of the camera page once the face is
     /// outlined.
     fn watch_face_check(&self, record: &mut JourneyRecord) -> Result<(), String> {
-        let deadline = Instant::now() + FACE_WAIT;
+        let started = Instant::now();
+        let deadline = started + FACE_WAIT;
+        let drawn_before = self.ui.preview_frames_drawn();
         let mut pictured = false;
         while Instant::now() < deadline {
             self.ui.pump();
             let k = self.ui.window.global::<Kiosk>();
             if k.get_page() != "face" {
+                let drawn = self.ui.preview_frames_drawn() - drawn_before;
+                let seconds = started.elapsed().as_secs_f32();
+                if seconds > 1.0 {
+                    record.preview_fps = Some(drawn as f32 / seconds);
+                }
                 return Ok(());
             }
             if !pictured && k.get_face_seen() {

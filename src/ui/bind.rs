@@ -18,6 +18,7 @@ pub struct KioskUi {
     /// The camera picture of the face-check page, and the last frame drawn.
     preview: FacePreview,
     preview_seen: std::cell::Cell<u64>,
+    preview_drawn: std::cell::Cell<u64>,
 }
 
 impl KioskUi {
@@ -30,6 +31,7 @@ impl KioskUi {
             shown: Rc::new(RefCell::new(None)),
             preview,
             preview_seen: std::cell::Cell::new(0),
+            preview_drawn: std::cell::Cell::new(0),
         };
         ui.bind_callbacks();
         ui.refresh();
@@ -48,6 +50,12 @@ impl KioskUi {
         self.refresh_preview();
     }
 
+    /// How many camera frames the face-check page has drawn since the UI started (for the
+    /// measured preview frame rate).
+    pub fn preview_frames_drawn(&self) -> u64 {
+        self.preview_drawn.get()
+    }
+
     /// Draws the newest camera frame while the face-check page is shown (call at the camera's
     /// frame rate; cheap when there is nothing new). Returns whether a frame was drawn.
     pub fn refresh_preview(&self) -> bool {
@@ -58,6 +66,7 @@ impl KioskUi {
         match self.preview.latest_after(self.preview_seen.get()) {
             Some(frame) => {
                 self.preview_seen.set(frame.seq);
+                self.preview_drawn.set(self.preview_drawn.get() + 1);
                 render_preview(&self.window, &frame);
                 true
             }
