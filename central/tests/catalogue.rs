@@ -458,11 +458,12 @@ fn over_http(engine: Engine) {
         None => builder,
     };
     let central = builder.spawn_in_thread().expect("central starts");
+    fx.enrol_test_kiosks();
     let client = Client::new(central.url());
     let admin = Some(ADMIN_TOKEN);
 
-    // Admin only.
-    let (status, _) = client.get("/api/v1/admin/catalogue/versions", Some(TOKEN_1));
+    // Admin only: a kiosk's signature is not enough.
+    let (status, _) = client.get("/api/v1/admin/catalogue/versions", signed(KIOSK_1));
     assert_eq!(status, 401);
 
     // Import: malformed refused with the parser's message, valid stored and signed.
@@ -502,12 +503,12 @@ fn over_http(engine: Engine) {
     // Nothing published: no desired version, no envelope.
     let (status, reply) = client.post_json(
         "/api/v1/heartbeat",
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &heartbeat_with(KIOSK_1, 1, 3),
     );
     assert_eq!(status, 200);
     assert_eq!(reply["desired_catalogue_version"], Value::Null);
-    let (status, _) = client.get("/api/v1/catalogue/desired", Some(TOKEN_1));
+    let (status, _) = client.get("/api/v1/catalogue/desired", signed(KIOSK_1));
     assert_eq!(status, 404);
 
     // Publish version 4 to group "pilot" (kiosk 2 only).
@@ -522,7 +523,7 @@ fn over_http(engine: Engine) {
     assert_eq!(status, 201, "{body}");
     let (_, reply) = client.post_json(
         "/api/v1/heartbeat",
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &heartbeat_with(KIOSK_1, 2, 3),
     );
     assert_eq!(
@@ -532,27 +533,27 @@ fn over_http(engine: Engine) {
     );
     let (_, reply) = client.post_json(
         "/api/v1/heartbeat",
-        Some(TOKEN_2),
+        signed(KIOSK_2),
         &heartbeat_with(KIOSK_2, 1, 3),
     );
     assert_eq!(reply["desired_catalogue_version"], 4);
 
-    // The envelope: kiosk auth required, only for a targeted kiosk, verifiable.
+    // The envelope: a kiosk's signature required, only for a targeted kiosk, verifiable.
     let (status, _) = client.get("/api/v1/catalogue/desired", None);
     assert_eq!(status, 401);
     let (status, _) = client.get("/api/v1/catalogue/4", Some(ADMIN_TOKEN));
     assert_eq!(status, 401);
-    let (status, _) = client.get("/api/v1/catalogue/4", Some(TOKEN_1));
+    let (status, _) = client.get("/api/v1/catalogue/4", signed(KIOSK_1));
     assert_eq!(status, 404);
-    let text = client.get_text("/api/v1/catalogue/desired", TOKEN_2);
+    let text = client.get_text("/api/v1/catalogue/desired", signed(KIOSK_2));
     let pulled = SignedCatalogue::from_json(text.as_bytes()).unwrap();
     verifier.verify(&pulled).unwrap();
     assert_eq!(pulled.version, 4);
     assert_eq!(pulled.catalogue, catalogue_v(4));
-    let (status, by_number) = client.get("/api/v1/catalogue/4", Some(TOKEN_2));
+    let (status, by_number) = client.get("/api/v1/catalogue/4", signed(KIOSK_2));
     assert_eq!(status, 200);
     assert_eq!(by_number["signature"], pulled.signature.as_str());
-    let (status, _) = client.get("/api/v1/catalogue/x", Some(TOKEN_2));
+    let (status, _) = client.get("/api/v1/catalogue/x", signed(KIOSK_2));
     assert_eq!(status, 400);
 
     // Rollout: kiosk 2 pending until it reports 4.
@@ -577,7 +578,7 @@ fn over_http(engine: Engine) {
     );
     client.post_json(
         "/api/v1/heartbeat",
-        Some(TOKEN_2),
+        signed(KIOSK_2),
         &heartbeat_with(KIOSK_2, 2, 4),
     );
     let r = rollout(&client);
@@ -592,7 +593,7 @@ fn over_http(engine: Engine) {
     );
     let (_, reply) = client.post_json(
         "/api/v1/heartbeat",
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &heartbeat_with(KIOSK_1, 3, 3),
     );
     assert_eq!(reply["desired_catalogue_version"], 4);
@@ -607,16 +608,16 @@ fn over_http(engine: Engine) {
     );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["version"]["version"], 5);
-    for (token, kiosk, seq) in [(TOKEN_1, KIOSK_1, 4), (TOKEN_2, KIOSK_2, 3)] {
+    for (kiosk, seq) in [(KIOSK_1, 4), (KIOSK_2, 3)] {
         let (_, reply) = client.post_json(
             "/api/v1/heartbeat",
-            Some(token),
+            signed(kiosk),
             &heartbeat_with(kiosk, seq, 4),
         );
         assert_eq!(reply["desired_catalogue_version"], 5);
         let pulled = SignedCatalogue::from_json(
             client
-                .get_text("/api/v1/catalogue/desired", token)
+                .get_text("/api/v1/catalogue/desired", signed(kiosk))
                 .as_bytes(),
         )
         .unwrap();

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    ADMIN_TOKEN, Client, Engine, Fixture, KIOSK_1, KIOSK_2, TOKEN_1, TOKEN_2, batch, event,
-    rating_payload, transaction_payload,
+    ADMIN_TOKEN, Client, Engine, Fixture, KIOSK_1, KIOSK_2, batch, event, rating_payload, signed,
+    transaction_payload,
 };
 use kiosk_central::clock::ServerTime;
 use kiosk_central::storage::fleet::BUCKET_MS;
@@ -831,11 +831,12 @@ fn an_operator_sees_status_availability_alarms_and_metrics(engine: Engine) {
         .sweep_every(Duration::from_millis(100))
         .spawn_in_thread()
         .expect("central starts");
+    fx.enrol_test_kiosks();
     let client = Client::new(central.url());
 
     let (status, reply) = client.post_json(
         paths::HEARTBEAT,
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &http_heartbeat(KIOSK_1, 1, &["SB-YLZM"]),
     );
     assert_eq!(status, 200, "{reply}");
@@ -873,7 +874,7 @@ fn an_operator_sees_status_availability_alarms_and_metrics(engine: Engine) {
             }),
         )],
     );
-    let (status, ack) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    let (status, ack) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &body);
     assert_eq!((status, ack["stored"].clone()), (200, json!(1)), "{ack}");
     let (_, alarms) = client.get("/api/v1/admin/alarms", Some(ADMIN_TOKEN));
     let alarms = alarms.as_array().expect("array").clone();
@@ -906,7 +907,7 @@ fn an_operator_sees_status_availability_alarms_and_metrics(engine: Engine) {
     // A fault event without a device is refused, so the kiosk dead-letters it.
     let (_, ack) = client.post_json(
         paths::OUTBOX,
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &batch(
             KIOSK_1,
             vec![event(2, "fault_opened", json!({"code": "E1"}))],
@@ -986,7 +987,7 @@ fn an_operator_sees_status_availability_alarms_and_metrics(engine: Engine) {
     // Back online: the offline alarm clears itself; the history shows the online time.
     let (status, _) = client.post_json(
         paths::HEARTBEAT,
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &http_heartbeat(KIOSK_1, 2, &[]),
     );
     assert_eq!(status, 200);
@@ -1022,13 +1023,13 @@ fn an_operator_sees_status_availability_alarms_and_metrics(engine: Engine) {
     );
     assert_eq!(status, 400);
 
-    // Admin endpoints refuse a kiosk token.
+    // Admin endpoints refuse a kiosk's signature.
     for path in [
         "/api/v1/admin/kiosks",
         "/api/v1/admin/alarms",
         "/api/v1/admin/stats/transactions.csv",
     ] {
-        assert_eq!(client.get(path, Some(TOKEN_1)).0, 401, "{path}");
+        assert_eq!(client.get(path, signed(KIOSK_1)).0, 401, "{path}");
     }
     central.shutdown();
 }
@@ -1042,13 +1043,14 @@ fn statistics_csv_tickets_and_disinfection_over_http(engine: Engine) {
         })
         .spawn_in_thread()
         .expect("central starts");
+    fx.enrol_test_kiosks();
     let client = Client::new(central.url());
-    for (token, kiosk) in [(TOKEN_1, KIOSK_1), (TOKEN_2, KIOSK_2)] {
+    for kiosk in [KIOSK_1, KIOSK_2] {
         assert_eq!(
             client
                 .post_json(
                     paths::HEARTBEAT,
-                    Some(token),
+                    signed(kiosk),
                     &http_heartbeat(kiosk, 1, &[])
                 )
                 .0,
@@ -1075,7 +1077,7 @@ fn statistics_csv_tickets_and_disinfection_over_http(engine: Engine) {
             event(5, "disinfection", json!({"at": "yesterday"})),
         ],
     );
-    let (_, ack) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    let (_, ack) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &body);
     assert_eq!(
         (
             ack["stored"].clone(),
@@ -1228,6 +1230,7 @@ fn tickets_are_worked_over_http(engine: Engine) {
         .sweep_every(Duration::from_millis(100))
         .spawn_in_thread()
         .expect("central starts");
+    fx.enrol_test_kiosks();
     let client = Client::new(central.url());
     let body = batch(
         KIOSK_2,
@@ -1237,7 +1240,10 @@ fn tickets_are_worked_over_http(engine: Engine) {
             json!({"device": "id_card_reader", "code": "R-7"}),
         )],
     );
-    assert_eq!(client.post_json(paths::OUTBOX, Some(TOKEN_2), &body).0, 200);
+    assert_eq!(
+        client.post_json(paths::OUTBOX, signed(KIOSK_2), &body).0,
+        200
+    );
     let mut tickets = Value::Null;
     wait_for("a ticket", || {
         tickets = client.get("/api/v1/admin/tickets", Some(ADMIN_TOKEN)).1;
@@ -1282,7 +1288,10 @@ fn tickets_are_worked_over_http(engine: Engine) {
             json!({"device": "id_card_reader"}),
         )],
     );
-    assert_eq!(client.post_json(paths::OUTBOX, Some(TOKEN_2), &body).0, 200);
+    assert_eq!(
+        client.post_json(paths::OUTBOX, signed(KIOSK_2), &body).0,
+        200
+    );
     let (_, open_alarms) = client.get("/api/v1/admin/alarms", Some(ADMIN_TOKEN));
     assert_eq!(open_alarms, json!([]));
     central.shutdown();

@@ -45,13 +45,13 @@ fn the_same_batch_posted_twice_is_stored_once(engine: Engine) {
         ],
     );
 
-    let (status, first) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    let (status, first) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &body);
     assert_eq!(status, 200, "{first}");
     let first = ack(first);
     assert_eq!((first.stored, first.duplicates, first.acked_seq), (3, 0, 3));
     assert!(first.rejected.is_empty());
 
-    let (status, second) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    let (status, second) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &body);
     assert_eq!(status, 200, "{second}");
     let second = ack(second);
     assert_eq!(
@@ -61,7 +61,7 @@ fn the_same_batch_posted_twice_is_stored_once(engine: Engine) {
 
     // A resend of older events only is acknowledged up to its own last event.
     let older = batch(KIOSK_1, vec![body["events"][0].clone()]);
-    let (status, third) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &older);
+    let (status, third) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &older);
     assert_eq!(status, 200, "{third}");
     let third = ack(third);
     assert_eq!((third.stored, third.duplicates, third.acked_seq), (0, 1, 1));
@@ -90,7 +90,7 @@ fn a_malformed_event_is_rejected_and_the_rest_stored(engine: Engine) {
         ],
     );
 
-    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    let (status, reply) = client.post_json(paths::OUTBOX, signed(KIOSK_1), &body);
     assert_eq!(status, 200, "{reply}");
     let reply = ack(reply);
     assert_eq!((reply.stored, reply.duplicates, reply.acked_seq), (2, 0, 3));
@@ -119,26 +119,35 @@ fn unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing(engine
 
     let (status, reply) = client.post_json(paths::OUTBOX, None, &body);
     assert_eq!(status, 401);
-    assert!(error_message(reply).contains("bearer token"));
+    assert!(error_message(reply).contains("not signed"));
 
-    for token in ["not-a-known-token", ADMIN_TOKEN] {
+    // Bearer tokens are refused, a kiosk's legacy token included (not accepted by default).
+    for token in ["not-a-known-token", ADMIN_TOKEN, TOKEN_1] {
         let (status, reply) = client.post_json(paths::OUTBOX, Some(token), &body);
         assert_eq!(status, 401, "{reply}");
     }
+    // A kiosk that never enrolled cannot sign.
+    let stranger = batch(
+        "kiosk-999",
+        vec![event(1, "audit", json!({"action": "login"}))],
+    );
+    let (status, reply) = client.post_json(paths::OUTBOX, signed("kiosk-999"), &stranger);
+    assert_eq!(status, 401, "{reply}");
 
-    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_2), &body);
+    let (status, reply) = client.post_json(paths::OUTBOX, signed(KIOSK_2), &body);
     assert_eq!(status, 403);
     assert!(error_message(reply).contains("kiosk_id"));
 
     let hb = heartbeat(KIOSK_1, 1, "online", None);
     assert_eq!(client.post_json(paths::HEARTBEAT, None, &hb).0, 401);
     assert_eq!(
-        client.post_json(paths::HEARTBEAT, Some(TOKEN_2), &hb).0,
+        client.post_json(paths::HEARTBEAT, signed(KIOSK_2), &hb).0,
         403
     );
 
     assert_eq!(client.get(paths::TRANSACTIONS, None).0, 401);
-    assert_eq!(client.get(paths::TRANSACTIONS, Some(TOKEN_1)).0, 401);
+    // A kiosk's signature is no admin credential.
+    assert_eq!(client.get(paths::TRANSACTIONS, signed(KIOSK_1)).0, 401);
 
     let store = fx.store();
     for kiosk in [KIOSK_1, KIOSK_2] {
@@ -154,16 +163,16 @@ fn malformed_and_oversized_bodies_get_an_error_body(engine: Engine) {
     let central = fx.start();
     let client = Client::new(central.url());
 
-    let (status, reply) = client.post_raw(paths::OUTBOX, Some(TOKEN_1), b"{\"kiosk_id\": ");
+    let (status, reply) = client.post_raw(paths::OUTBOX, signed(KIOSK_1), b"{\"kiosk_id\": ");
     assert_eq!(status, 400);
     assert!(error_message(reply).contains("not an outbox batch"));
 
-    let (status, reply) = client.post_raw(paths::HEARTBEAT, Some(TOKEN_1), b"[]");
+    let (status, reply) = client.post_raw(paths::HEARTBEAT, signed(KIOSK_1), b"[]");
     assert_eq!(status, 400);
     assert!(error_message(reply).contains("not a heartbeat"));
 
     let huge = vec![b' '; kiosk_central::MAX_BODY_BYTES + 1];
-    let (status, reply) = client.post_raw(paths::OUTBOX, Some(TOKEN_1), &huge);
+    let (status, reply) = client.post_raw(paths::OUTBOX, signed(KIOSK_1), &huge);
     assert_eq!(status, 413);
     assert!(error_message(reply).contains("larger than"));
 
@@ -184,7 +193,7 @@ fn heartbeats_update_one_state_row_and_record_only_changes(engine: Engine) {
     for seq in [1, 2] {
         let (status, reply) = client.post_json(
             paths::HEARTBEAT,
-            Some(TOKEN_1),
+            signed(KIOSK_1),
             &heartbeat(KIOSK_1, seq, "online", None),
         );
         assert_eq!(status, 200, "{reply}");
@@ -214,7 +223,7 @@ fn heartbeats_update_one_state_row_and_record_only_changes(engine: Engine) {
 
     let (status, _) = client.post_json(
         paths::HEARTBEAT,
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &heartbeat(KIOSK_1, 3, "online", Some("paper_low")),
     );
     assert_eq!(status, 200);
@@ -260,7 +269,7 @@ fn a_rating_fills_the_listing_whether_it_arrives_before_or_after_its_transaction
         ],
     );
     for body in [&first, &second] {
-        let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), body);
+        let (status, reply) = client.post_json(paths::OUTBOX, signed(KIOSK_1), body);
         assert_eq!(status, 200, "{reply}");
         assert!(ack(reply).rejected.is_empty());
     }
@@ -296,7 +305,7 @@ fn personal_data_is_masked_in_the_listing_and_sealed_in_the_database(engine: Eng
         serde_json::from_value(transaction["idempotency_key"].clone()).expect("uuid");
     let (status, reply) = client.post_json(
         paths::OUTBOX,
-        Some(TOKEN_1),
+        signed(KIOSK_1),
         &batch(KIOSK_1, vec![transaction]),
     );
     assert_eq!(status, 200, "{reply}");
@@ -356,8 +365,11 @@ fn a_payload_repeating_the_unmasked_id_number_is_rejected_not_stored(engine: Eng
         json!({"note": format!("card {FULL_ID_NUMBER} read")}),
     );
     leaking["personal"] = json!({"name": FULL_NAME, "id_number": FULL_ID_NUMBER});
-    let (status, reply) =
-        client.post_json(paths::OUTBOX, Some(TOKEN_1), &batch(KIOSK_1, vec![leaking]));
+    let (status, reply) = client.post_json(
+        paths::OUTBOX,
+        signed(KIOSK_1),
+        &batch(KIOSK_1, vec![leaking]),
+    );
     assert_eq!(status, 200, "{reply}");
     let reply = ack(reply);
     assert_eq!(
@@ -381,12 +393,12 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe(engine: Engine) 
     let central = fx.start();
     let client = Client::new(central.url());
     assert_eq!(
-        ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1).stored,
+        ack(client.post_json(paths::OUTBOX, signed(KIOSK_1), &body).1).stored,
         2
     );
     let hb = heartbeat(KIOSK_1, 7, "online", None);
     assert_eq!(
-        client.post_json(paths::HEARTBEAT, Some(TOKEN_1), &hb).0,
+        client.post_json(paths::HEARTBEAT, signed(KIOSK_1), &hb).0,
         200
     );
     central.shutdown();
@@ -396,14 +408,18 @@ fn a_restart_on_the_same_database_keeps_the_data_and_the_dedupe(engine: Engine) 
     let listed = listings(&client);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].rating, Some(4));
-    let again = ack(client.post_json(paths::OUTBOX, Some(TOKEN_1), &body).1);
+    let again = ack(client.post_json(paths::OUTBOX, signed(KIOSK_1), &body).1);
     assert_eq!((again.stored, again.duplicates, again.acked_seq), (0, 2, 2));
     let store = fx.store();
     assert_eq!(store.count_events(KIOSK_1).expect("count"), 2);
     let state = store.kiosk_state(KIOSK_1).expect("state").expect("seen");
     assert_eq!(state.last_heartbeat.seq, 7);
     drop(store);
-    assert_eq!(fx.schema_version(), 4, "migrations 1 to 4 applied");
+    assert_eq!(
+        fx.schema_version(),
+        kiosk_central::storage::migrations::latest_version(),
+        "every migration applied"
+    );
     central.shutdown();
 }
 
@@ -433,7 +449,60 @@ async fn spawn_and_stop(fx: &Fixture) {
     );
 }
 
+/// The legacy bearer tokens (`--kiosk ID=TOKEN`): refused unless `accept_bearer_tokens` is set
+/// (`serve --accept-bearer-tokens`); then a kiosk's token works on the kiosk API for that kiosk
+/// only, next to signed requests. The only test that still speaks with kiosk bearer tokens.
+fn bearer_token_fallback_stays_off_by_default_and_works_when_enabled(engine: Engine) {
+    let fx = Fixture::new(engine, "bearer");
+    let body = batch(KIOSK_1, vec![event(1, "audit", json!({"action": "login"}))]);
+    let hb = heartbeat(KIOSK_1, 1, "online", None);
+
+    // Tokens configured but not accepted: the default.
+    let mut off = config_with_bearer_tokens(&fx.dir);
+    off.accept_bearer_tokens = false;
+    let central = fx.start_with(off).expect("central starts");
+    fx.enrol_test_kiosks();
+    let client = Client::new(central.url());
+    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    assert_eq!(status, 401, "{reply}");
+    assert!(error_message(reply).contains("not signed"));
+    assert_eq!(
+        client.post_json(paths::HEARTBEAT, Some(TOKEN_1), &hb).0,
+        401
+    );
+    assert_eq!(fx.store().count_events(KIOSK_1).expect("count"), 0);
+    central.shutdown();
+
+    // Accepted when enabled: the token speaks for its own kiosk only; signatures still work.
+    let central = fx
+        .start_with(config_with_bearer_tokens(&fx.dir))
+        .expect("central starts");
+    let client = Client::new(central.url());
+    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_1), &body);
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(ack(reply).stored, 1);
+    assert_eq!(
+        client.post_json(paths::HEARTBEAT, Some(TOKEN_1), &hb).0,
+        200
+    );
+    let (status, reply) = client.post_json(paths::OUTBOX, Some(TOKEN_2), &body);
+    assert_eq!(status, 403, "{reply}");
+    for token in ["not-a-known-token", ADMIN_TOKEN] {
+        assert_eq!(client.post_json(paths::OUTBOX, Some(token), &body).0, 401);
+    }
+    let signed_batch = batch(KIOSK_2, vec![event(1, "audit", json!({"action": "login"}))]);
+    assert_eq!(
+        client
+            .post_json(paths::OUTBOX, signed(KIOSK_2), &signed_batch)
+            .0,
+        200
+    );
+    assert_eq!(fx.store().count_events(KIOSK_1).expect("count"), 1);
+    central.shutdown();
+}
+
 on_both_engines!(
+    bearer_token_fallback_stays_off_by_default_and_works_when_enabled,
     the_same_batch_posted_twice_is_stored_once,
     a_malformed_event_is_rejected_and_the_rest_stored,
     unauthenticated_and_wrong_kiosk_requests_are_refused_and_store_nothing,
@@ -454,7 +523,7 @@ fn an_invalid_configuration_is_refused_at_start() {
     let error = spawn_in_thread(bad).err().expect("refused");
     assert!(error.to_string().contains("admin token"), "{error}");
 
-    let mut shared = config(&dir);
+    let mut shared = config_with_bearer_tokens(&dir);
     shared.kiosks[1].token = TOKEN_1.into();
     let error = spawn_in_thread(shared).err().expect("refused");
     assert!(error.to_string().contains("share a token"), "{error}");
@@ -481,7 +550,7 @@ mod command_line {
                 "--admin-token",
                 "admin-t",
             ])
-            .args(["--kiosk", "kiosk 001=token-1"])
+            .args(["--kiosk", "kiosk 001"])
             .output()
             .expect("runs");
         assert!(!output.status.success());
@@ -499,7 +568,7 @@ mod command_line {
             "--admin-token",
             "admin-t",
             "--kiosk",
-            "kiosk-001=token-1",
+            "kiosk-001",
         ];
         for storage in [
             &[][..],
@@ -537,7 +606,7 @@ mod command_line {
             .arg("--key-file")
             .arg(dir.key())
             .args(["--admin-token", ADMIN_TOKEN, "--listen", "127.0.0.1:0"])
-            .args(["--kiosk", &format!("{KIOSK_1}={TOKEN_1}")])
+            .args(["--kiosk", KIOSK_1])
             .arg("--postgres")
             .arg(format!(
                 "postgresql://central:pg-s3cret@127.0.0.1:{port}/central?connect_timeout=2"
@@ -566,7 +635,7 @@ mod command_line {
             .arg("--key-file")
             .arg(fx.dir.key())
             .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
-            .args(["--kiosk", &format!("{KIOSK_1}={TOKEN_1}")])
+            .args(["--kiosk", KIOSK_1])
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()

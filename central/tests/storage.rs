@@ -499,10 +499,11 @@ fn the_service_runs_on_a_store_given_by_the_caller() {
     let store: Arc<dyn CentralStorage> = Arc::from(fx.store());
     let central = kiosk_central::spawn_in_thread_with_storage(fx.config(), Arc::clone(&store))
         .expect("central starts");
+    common::enrol_kiosks(store.as_ref(), &common::TEST_KIOSKS);
     let client = common::Client::new(central.url());
     let (status, _) = client.post_json(
         kiosk_protocol::wire::paths::HEARTBEAT,
-        Some(common::TOKEN_1),
+        common::signed(common::KIOSK_1),
         &common::heartbeat(common::KIOSK_1, 1, "online", None),
     );
     assert_eq!(status, 200);

@@ -5,18 +5,21 @@
 #[path = "../support/postgres.rs"]
 pub mod postgres;
 
+use kiosk_central::clock::ServerTime;
 use kiosk_central::{
     CentralConfig, CentralStorage, CentralThread, KioskCredential, PostgresStore, RunningCentral,
     SqliteStore,
 };
+use kiosk_protocol::request_signing::{KioskKey, sha256_hex};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use uuid::Uuid;
 
 pub const KIOSK_1: &str = "kiosk-001";
-pub const TOKEN_1: &str = "token-for-kiosk-001";
 pub const KIOSK_2: &str = "kiosk-002";
+/// Legacy bearer tokens: only for the test of `accept_bearer_tokens` (off by default).
+pub const TOKEN_1: &str = "token-for-kiosk-001";
 pub const TOKEN_2: &str = "token-for-kiosk-002";
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests";
 
@@ -61,6 +64,9 @@ impl Drop for ScratchDir {
     }
 }
 
+/// The service's configuration for the tests: the two kiosks (without bearer tokens — they are
+/// enrolled and sign every request, see [`enrol_test_kiosks`]), the admin token, and bearer
+/// tokens refused (the default).
 pub fn config(dir: &ScratchDir) -> CentralConfig {
     CentralConfig {
         database_path: dir.db(),
@@ -68,20 +74,68 @@ pub fn config(dir: &ScratchDir) -> CentralConfig {
         kiosks: vec![
             KioskCredential {
                 kiosk_id: KIOSK_1.into(),
-                token: TOKEN_1.into(),
+                token: String::new(),
             },
             KioskCredential {
                 kiosk_id: KIOSK_2.into(),
-                token: TOKEN_2.into(),
+                token: String::new(),
             },
         ],
         admin_token: ADMIN_TOKEN.into(),
         sealing_key_path: dir.key(),
-        // The older suites speak with bearer tokens; `tests/enrolment.rs` signs and also checks
-        // that a service without this setting refuses them.
-        accept_bearer_tokens: true,
+        accept_bearer_tokens: false,
     }
 }
+
+/// [`config`] with the legacy bearer tokens configured and accepted (the fallback test only).
+pub fn config_with_bearer_tokens(dir: &ScratchDir) -> CentralConfig {
+    let mut config = config(dir);
+    config.kiosks[0].token = TOKEN_1.into();
+    config.kiosks[1].token = TOKEN_2.into();
+    config.accept_bearer_tokens = true;
+    config
+}
+
+/// A test kiosk's Ed25519 key: fixed per kiosk id, so a restarted service (same store) and every
+/// test client agree on it.
+pub fn kiosk_key(kiosk_id: &str) -> KioskKey {
+    KioskKey::from_secret_hex(&sha256_hex(format!("central-tests\n{kiosk_id}").as_bytes()))
+        .expect("64 hex characters")
+}
+
+/// Enrols `kiosk_ids` with their [`kiosk_key`] in the store, as an operator's one-time code and
+/// `POST /api/v1/enrol` would (the HTTP enrolment itself is tested in `tests/enrolment.rs`).
+/// Kiosks already enrolled with that key are left alone. Blocking.
+pub fn enrol_kiosks(store: &dyn CentralStorage, kiosk_ids: &[&str]) {
+    let now = ServerTime::now();
+    for kiosk_id in kiosk_ids {
+        let key = kiosk_key(kiosk_id).public_key_hex();
+        let current = store.kiosk_key(kiosk_id).expect("read kiosk key");
+        if current.is_some_and(|k| k.public_key == key && k.revoked_at.is_none()) {
+            continue;
+        }
+        let issued = kiosk_central::identity::issue_code(
+            store,
+            kiosk_id,
+            std::time::Duration::from_secs(60),
+            "tests",
+            &now,
+        )
+        .expect("enrolment code");
+        store
+            .enrol_kiosk(
+                kiosk_id,
+                &kiosk_central::identity::code_hash(&issued.code),
+                &key,
+                &now,
+            )
+            .expect("store")
+            .expect("enrolled");
+    }
+}
+
+/// [`KIOSK_1`] and [`KIOSK_2`], enrolled.
+pub const TEST_KIOSKS: [&str; 2] = [KIOSK_1, KIOSK_2];
 
 /// A storage engine the suites run against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,11 +184,14 @@ impl Fixture {
         config(&self.dir)
     }
 
-    /// The service on this fixture's storage, on its own thread.
+    /// The service on this fixture's storage, on its own thread, the test kiosks enrolled.
     pub fn start(&self) -> CentralThread {
-        self.start_with(self.config()).expect("central starts")
+        let central = self.start_with(self.config()).expect("central starts");
+        self.enrol_test_kiosks();
+        central
     }
 
+    /// The service with `config` on this fixture's storage (nobody enrolled by this call).
     pub fn start_with(&self, config: CentralConfig) -> anyhow::Result<CentralThread> {
         match &self.postgres_url {
             None => kiosk_central::spawn_in_thread(config),
@@ -142,13 +199,23 @@ impl Fixture {
         }
     }
 
-    /// The service on this fixture's storage, in the caller's runtime.
+    /// The service on this fixture's storage, in the caller's runtime, the test kiosks enrolled.
     pub async fn spawn(&self) -> RunningCentral {
-        match &self.postgres_url {
+        let central = match &self.postgres_url {
             None => kiosk_central::spawn(self.config()).await,
             Some(url) => kiosk_central::spawn_with_postgres(self.config(), url).await,
         }
-        .expect("central starts")
+        .expect("central starts");
+        // The stores block: enrol from a thread of its own, not the async context.
+        std::thread::scope(|scope| {
+            scope.spawn(|| self.enrol_test_kiosks());
+        });
+        central
+    }
+
+    /// Enrols [`TEST_KIOSKS`] in this fixture's store (a no-op when they are). Blocking.
+    pub fn enrol_test_kiosks(&self) {
+        enrol_kiosks(self.store().as_ref(), &TEST_KIOSKS);
     }
 
     /// Opens the store (beside a running service, or after it stopped). Blocking: not from an
@@ -230,6 +297,34 @@ impl Fixture {
     }
 }
 
+/// Who makes a request: nobody, a bearer token (the admin token; legacy kiosk tokens only in the
+/// fallback test), or an enrolled test kiosk signing it with its [`kiosk_key`].
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    Nobody,
+    Bearer(&'a str),
+    Kiosk(&'a str),
+}
+
+/// `None` → nobody, `Some(token)` → that bearer token (e.g. `Some(ADMIN_TOKEN)`).
+impl<'a> From<Option<&'a str>> for Caller<'a> {
+    fn from(token: Option<&'a str>) -> Self {
+        token.map_or(Caller::Nobody, Caller::Bearer)
+    }
+}
+
+/// A bearer token (e.g. `ADMIN_TOKEN`).
+impl<'a> From<&'a str> for Caller<'a> {
+    fn from(token: &'a str) -> Self {
+        Caller::Bearer(token)
+    }
+}
+
+/// The request signed by enrolled kiosk `kiosk_id`.
+pub fn signed(kiosk_id: &str) -> Caller<'_> {
+    Caller::Kiosk(kiosk_id)
+}
+
 /// A blocking HTTP client that returns every status instead of failing on non-2xx.
 pub struct Client {
     agent: ureq::Agent,
@@ -245,35 +340,64 @@ impl Client {
         Self { agent, base }
     }
 
-    pub fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        self.post_raw(path, token, body.to_string().as_bytes())
+    /// The headers that make `method path` with `body` come from `caller`.
+    fn auth_headers(
+        caller: Caller<'_>,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        match caller {
+            Caller::Nobody => Vec::new(),
+            Caller::Bearer(token) => vec![("Authorization", format!("Bearer {token}"))],
+            Caller::Kiosk(kiosk_id) => kiosk_key(kiosk_id)
+                .sign_now(kiosk_id, method, path, body)
+                .pairs()
+                .to_vec(),
+        }
     }
 
-    pub fn post_raw(&self, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+    pub fn post_json<'a>(
+        &self,
+        path: &str,
+        caller: impl Into<Caller<'a>>,
+        body: &Value,
+    ) -> (u16, Value) {
+        self.post_raw(path, caller, body.to_string().as_bytes())
+    }
+
+    pub fn post_raw<'a>(
+        &self,
+        path: &str,
+        caller: impl Into<Caller<'a>>,
+        body: &[u8],
+    ) -> (u16, Value) {
         let mut request = self
             .agent
             .post(format!("{}{path}", self.base))
             .header("Content-Type", "application/json");
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
+        for (name, value) in Self::auth_headers(caller.into(), "POST", path, body) {
+            request = request.header(name, value);
         }
         let response = request.send(body).expect("request sent");
         read(response)
     }
 
-    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+    pub fn get<'a>(&self, path: &str, caller: impl Into<Caller<'a>>) -> (u16, Value) {
         let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Bearer {token}"));
+        for (name, value) in Self::auth_headers(caller.into(), "GET", path, b"") {
+            request = request.header(name, value);
         }
         read(request.call().expect("request sent"))
     }
 
     /// The raw text of `GET path`, for checks on exactly what was sent.
-    pub fn get_text(&self, path: &str, token: &str) -> String {
-        self.agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", format!("Bearer {token}"))
+    pub fn get_text<'a>(&self, path: &str, caller: impl Into<Caller<'a>>) -> String {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        for (name, value) in Self::auth_headers(caller.into(), "GET", path, b"") {
+            request = request.header(name, value);
+        }
+        request
             .call()
             .expect("request sent")
             .body_mut()
