@@ -27,6 +27,7 @@ pub mod clock;
 pub mod config;
 mod console;
 pub mod identity;
+pub mod identity_verification;
 pub mod ratelimit;
 mod server;
 pub mod storage;

@@ -102,6 +102,29 @@ struct ServeArgs {
     /// over the admin API are signed with it, and suspending an item needs it.
     #[arg(long, value_name = "PATH")]
     catalogue_key: Option<PathBuf>,
+    /// Remote face verification (`POST /api/v1/face/verify`): `none` (the endpoint answers 503;
+    /// kiosks offer the other ways to confirm identity) or `scripted:FILE`, the scripted test
+    /// double answering per ID reference from FILE (demos and tests, never production).
+    #[arg(long, value_name = "none|scripted:FILE", default_value = "none",
+          value_parser = parse_face_verifier)]
+    face_verifier: FaceVerifierChoice,
+}
+
+/// The `--face-verifier` setting.
+#[derive(Debug, Clone)]
+enum FaceVerifierChoice {
+    None,
+    Scripted(PathBuf),
+}
+
+fn parse_face_verifier(text: &str) -> Result<FaceVerifierChoice, String> {
+    match text.split_once(':') {
+        None if text == "none" => Ok(FaceVerifierChoice::None),
+        Some(("scripted", path)) if !path.is_empty() => {
+            Ok(FaceVerifierChoice::Scripted(PathBuf::from(path)))
+        }
+        _ => Err("expected `none` or `scripted:FILE`".into()),
+    }
 }
 
 fn parse_kiosk(text: &str) -> Result<KioskCredential, String> {
@@ -147,6 +170,17 @@ fn init_logging(default_level: &str) {
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let postgres = args.postgres;
     let catalogue_key = args.catalogue_key;
+    let face_verifier = match &args.face_verifier {
+        FaceVerifierChoice::None => None,
+        FaceVerifierChoice::Scripted(path) => {
+            let verifier = kiosk_central::identity_verification::ScriptedVerifier::from_file(path)?;
+            tracing::warn!(
+                script = %path.display(),
+                "remote face verification answered by the scripted test double (not for production)"
+            );
+            Some(std::sync::Arc::new(verifier))
+        }
+    };
     let policy = kiosk_central::FleetPolicy {
         escalate_after: Duration::from_secs(args.escalate_after_min * 60),
         disinfection_interval: Duration::from_secs(args.disinfection_interval_h * 3600),
@@ -172,6 +206,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // as soon as it is up stops it cleanly instead of killing it.
         let stop_signal = StopSignal::install()?;
         let mut builder = kiosk_central::CentralBuilder::new(config).policy(policy);
+        if let Some(verifier) = face_verifier {
+            builder = builder.identity_verifier(verifier);
+        }
         if let Some(path) = &catalogue_key {
             builder = builder.catalogue_signing_key(
                 kiosk_protocol::SigningKeyFile::load(path)

@@ -9,6 +9,7 @@
 use crate::api::{AppState, Credentials, Metrics, router};
 use crate::clock::ServerTime;
 use crate::config::{CentralConfig, ConfigError};
+use crate::identity_verification::IdentityVerifier;
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{CentralStorage, FleetPolicy, StorageError};
@@ -45,6 +46,7 @@ pub struct CentralBuilder {
     policy: FleetPolicy,
     sweep_every: Option<Duration>,
     catalogue_signer: Option<Arc<SigningKeyFile>>,
+    identity_verifier: Option<Arc<dyn IdentityVerifier>>,
 }
 
 impl CentralBuilder {
@@ -56,6 +58,7 @@ impl CentralBuilder {
             policy: FleetPolicy::default(),
             sweep_every: None,
             catalogue_signer: None,
+            identity_verifier: None,
         }
     }
 
@@ -107,9 +110,17 @@ impl CentralBuilder {
         self
     }
 
+    /// The identity-verification service `POST /api/v1/face/verify` forwards face chips to
+    /// (without one the endpoint answers 503).
+    pub fn identity_verifier(mut self, verifier: Arc<dyn IdentityVerifier>) -> Self {
+        self.identity_verifier = Some(verifier);
+        self
+    }
+
     fn options(&self) -> ServiceOptions {
         ServiceOptions {
             catalogue_signer: self.catalogue_signer.clone(),
+            identity_verifier: self.identity_verifier.clone(),
             policy: self.policy.clone(),
             sweep_every: self.sweep_every.unwrap_or_else(|| {
                 OFFLINE_SWEEP_EVERY
@@ -135,6 +146,7 @@ impl CentralBuilder {
 #[derive(Clone)]
 struct ServiceOptions {
     catalogue_signer: Option<Arc<SigningKeyFile>>,
+    identity_verifier: Option<Arc<dyn IdentityVerifier>>,
     policy: FleetPolicy,
     sweep_every: Duration,
 }
@@ -271,6 +283,7 @@ async fn start(
         policy: options.policy.clone(),
         metrics: Arc::new(Metrics::default()),
         catalogue_signer: options.catalogue_signer.clone(),
+        identity_verifier: options.identity_verifier.clone(),
         limits: Arc::new(crate::ratelimit::Limits::default()),
     };
     let (stop, stopped) = oneshot::channel::<()>();

@@ -4,6 +4,7 @@ pub(crate) mod admin;
 mod auth;
 pub(crate) mod catalogue;
 mod enrol;
+mod face_verify;
 mod heartbeat;
 mod metrics;
 mod outbox;
@@ -21,6 +22,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kiosk_protocol::SealingKey;
+use kiosk_protocol::face_verify::FACE_VERIFY_PATH;
 use kiosk_protocol::wire::{ErrorBody, paths};
 use std::sync::Arc;
 
@@ -37,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Signs catalogues imported over the admin API and suspensions; `None`: not configured.
     pub catalogue_signer: Option<Arc<kiosk_protocol::catalogue_envelope::SigningKeyFile>>,
+    /// Remote face verification (`POST /api/v1/face/verify`); `None`: answers 503.
+    pub identity_verifier: Option<Arc<dyn crate::identity_verification::IdentityVerifier>>,
     /// Failed logins and enrolments per name and address.
     pub limits: Arc<crate::ratelimit::Limits>,
 }
@@ -46,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(paths::OUTBOX, post(outbox::receive_batch))
         .route(paths::HEARTBEAT, post(heartbeat::receive_heartbeat))
+        .route(FACE_VERIFY_PATH, post(face_verify::verify_face))
         .route(paths::TRANSACTIONS, get(transactions::list_transactions))
         .route(
             kiosk_protocol::request_signing::ENROL_PATH,
