@@ -191,6 +191,9 @@ fn unix_ms(t: OffsetDateTime) -> i64 {
 /// The fleet: `count` kiosks named `<prefix>-00001` ….
 pub struct Fleet {
     pub kiosks: Vec<VirtualKiosk>,
+    /// The kiosk whose heartbeat is next: runs one after the other continue the round, so no
+    /// kiosk stays silent longer than one round.
+    pub next_heartbeat: std::sync::atomic::AtomicUsize,
 }
 
 impl Fleet {
@@ -198,7 +201,10 @@ impl Fleet {
         let kiosks = (1..=count)
             .map(|n| VirtualKiosk::new(format!("{prefix}-{n:05}"), seed))
             .collect();
-        Self { kiosks }
+        Self {
+            kiosks,
+            next_heartbeat: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! then `POST /api/v1/enrol`) and signs each request as the real kiosk does, so requests go
 //! through the centre's real signature middleware. Modes:
 //!
-//! * `enrol` — enrol the fleet (kiosks already enrolled with the same key are skipped).
+//! * `enrol` — enrol the fleet (kiosks already enrolled with the same key are skipped), then
+//!   prime it: one heartbeat from every kiosk, so later runs measure steady-state heartbeats.
 //! * `load` — heartbeats every 30 s spread evenly over the fleet, plus 50 transactions per
 //!   kiosk per day compressed in time (`--compression`), each uploaded like the kiosk does (the
 //!   transaction batch, then the rating batch); per-request latency p50/p99/max, achieved rate,
@@ -85,8 +86,12 @@ struct Common {
 
 #[derive(Subcommand)]
 enum Mode {
-    /// Enrol the fleet.
-    Enrol,
+    /// Enrol the fleet, then send one heartbeat from every kiosk (unless --no-prime).
+    Enrol {
+        /// Skip the priming heartbeats.
+        #[arg(long)]
+        no_prime: bool,
+    },
     /// Heartbeats every interval and transactions compressed in time.
     Load(LoadArgs),
     /// The highest sustained heartbeat rate with p99 under a limit.
@@ -130,6 +135,10 @@ struct RampArgs {
     /// A step passes when its heartbeat p99 is below this.
     #[arg(long, default_value_t = 100.0)]
     p99_limit_ms: f64,
+    /// A failed step is run again this many times before it counts as failed (a shared machine
+    /// has stalls that are not the centre's limit).
+    #[arg(long, default_value_t = 1)]
+    retries: u32,
 }
 
 #[derive(Args)]
@@ -158,7 +167,23 @@ fn main() -> anyhow::Result<()> {
     let timeout = Duration::from_secs(common.timeout_s.max(1));
     let machine = machine();
     let result = match cli.mode {
-        Mode::Enrol => serde_json::json!({ "enrolment": enrolled }),
+        Mode::Enrol { no_prime } => {
+            let primed = (!no_prime).then(|| {
+                println!(
+                    "priming: one heartbeat from each of {} kiosks…",
+                    fleet.kiosks.len()
+                );
+                let report = run::prime(&fleet, &common.central, common.workers, timeout);
+                println!(
+                    "primed in {:.1} s ({:.0}/s), {} errors",
+                    report.seconds,
+                    report.kiosks as f64 / report.seconds,
+                    report.errors
+                );
+                report
+            });
+            serde_json::json!({ "enrolment": enrolled, "prime": primed })
+        }
         Mode::Load(args) => {
             let plan = Plan {
                 kiosks: common.kiosks,
@@ -318,6 +343,7 @@ struct RampResult {
     highest_sustained_per_s: Option<f64>,
     /// That step's heartbeat figures.
     at_highest: Option<stats::KindSummary>,
+    /// Every step run, retries included, in order.
     steps: Vec<RampStep>,
 }
 
@@ -356,6 +382,20 @@ fn ramp(fleet: &Arc<Fleet>, common: &Common, timeout: Duration, args: &RampArgs)
         // Let the centre drain before the next step.
         std::thread::sleep(Duration::from_secs(2));
         passed
+    };
+    let mut run_step = |rate: f64| -> bool {
+        for attempt in 0..=args.retries {
+            if attempt > 0 {
+                println!(
+                    "  … step failed; running it again ({attempt} of {})",
+                    args.retries
+                );
+            }
+            if run_step(rate) {
+                return true;
+            }
+        }
+        false
     };
     let mut best: Option<f64> = None;
     let mut failed: Option<f64> = None;

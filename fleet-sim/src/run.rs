@@ -161,6 +161,7 @@ pub fn open_loop(
     };
     let mut next_hb = start;
     let mut hb_index = 0usize;
+    let first_kiosk = fleet.next_heartbeat.load(Ordering::Relaxed);
     let mut next_tx = if tx_rate > 0.0 {
         Some(start + next_tx_gap(&mut rng))
     } else {
@@ -177,7 +178,7 @@ pub fn open_loop(
             due.push(Job {
                 due: next_hb,
                 kind: JobKind::Heartbeat,
-                kiosk: hb_index % kiosks,
+                kiosk: (first_kiosk + hb_index) % kiosks,
             });
             hb_index += 1;
             next_hb = start + hb_gap.mul_f64(hb_index as f64);
@@ -199,6 +200,9 @@ pub fn open_loop(
             std::thread::sleep(wait.min(Duration::from_millis(2)));
         }
     }
+    fleet
+        .next_heartbeat
+        .store((first_kiosk + hb_index) % kiosks, Ordering::Relaxed);
     let backlog_at_end = queue.close();
     for handle in handles {
         let _ = handle.join();
@@ -294,5 +298,50 @@ pub fn ingest(
         transactions_per_s: completed.load(Ordering::Relaxed) as f64 / window.as_secs_f64(),
         events_per_s: events as f64 / window.as_secs_f64(),
         by_kind,
+    }
+}
+
+/// What priming the fleet took.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrimeReport {
+    pub kiosks: usize,
+    pub seconds: f64,
+    pub errors: usize,
+}
+
+/// One heartbeat from every kiosk, as fast as the centre takes them (closed loop, not measured):
+/// afterwards every kiosk is known and online, so measured heartbeats are steady-state ones, not
+/// a kiosk's first (which also writes its state row, its transitions and its first bucket).
+pub fn prime(fleet: &Arc<Fleet>, base: &str, workers: usize, timeout: Duration) -> PrimeReport {
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..workers.max(1))
+        .map(|_| {
+            let fleet = Arc::clone(fleet);
+            let next = Arc::clone(&next);
+            let errors = Arc::clone(&errors);
+            let client = Client::new(base, timeout);
+            std::thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(kiosk) = fleet.kiosks.get(i) else {
+                        return;
+                    };
+                    let sample = client.heartbeat(kiosk, Instant::now());
+                    if !matches!(sample.outcome, crate::stats::Outcome::Ok { .. }) {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        let _ = handle.join();
+    }
+    PrimeReport {
+        kiosks: fleet.kiosks.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        errors: errors.load(Ordering::Relaxed),
     }
 }
