@@ -63,7 +63,7 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$PG_BIN/initdb" ] || { echo "no PostgreSQL server binaries: apt-get install -y --no-install-recommends postgresql" >&2; exit 1; }
 PG_VERSION=$("$PG_BIN/postgres" --version)
 say "pg_test_fsync (disk of the temporary folder)"
-FDATASYNC=$("$PG_BIN/pg_test_fsync" -s 1 -f "$WORK/fsync.test" 2>/dev/null | awk '/fdatasync/ {print $2; exit}')
+FDATASYNC=$("$PG_BIN/pg_test_fsync" -s 1 -f "$WORK/fsync.test" 2>/dev/null | awk '$1 == "fdatasync" {print $2; exit}')
 rm -f "$WORK/fsync.test"
 mkdir -p "$WORK/pg/sock"
 if [ "$(id -u)" = 0 ]; then
@@ -112,6 +112,12 @@ pg_cpu_ticks() {
     for pid in "$main" $(pgrep -P "$main"); do total=$(( total + $(cpu_ticks "$pid") )); done
     echo "$total"
 }
+# Committed transactions of the central database so far (statistics are flushed first).
+pg_commits() {
+    "${PSQL[@]}" -At -d central -c "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true
+    sleep 1
+    "${PSQL[@]}" -At -d central -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'central'"
+}
 PROFILE=${PROFILE:-1}
 command -v perf >/dev/null 2>&1 || PROFILE=0
 
@@ -132,9 +138,10 @@ run_engine() {
     say "$name: load ($kiosks kiosks, heartbeat every $interval s, 50 transactions/kiosk/day x $compression)"
     # Where the time goes: CPU seconds of the service, of PostgreSQL and of the simulator over
     # the load phase, and a system-wide perf profile of part of it.
-    local central_cpu0 pg_cpu0 perf_pid=""
+    local central_cpu0 pg_cpu0 commits0 perf_pid=""
     central_cpu0=$(cpu_ticks "$CENTRAL_PID")
     pg_cpu0=$(pg_cpu_ticks)
+    commits0=$(pg_commits)
     if [ "$PROFILE" = 1 ]; then
         (sleep 10; perf record -a -F 199 -o "$WORK/$name-perf.data" -- sleep 20 >/dev/null 2>&1) &
         perf_pid=$!
@@ -146,6 +153,7 @@ run_engine() {
     python3 -c "import json,sys; t=int(sys.argv[5]); print(json.dumps({'wall_s': float(sys.argv[1]), 'central_s': (int(sys.argv[2])-int(sys.argv[3]))/t, 'postgres_s': int(sys.argv[4])/t, 'sim_s': sum(map(float, sys.argv[6].split()))}))" \
         "$(python3 -c "import time; print(time.time() - $t0)")" "$(cpu_ticks "$CENTRAL_PID")" "$central_cpu0" \
         "$(( $(pg_cpu_ticks) - pg_cpu0 ))" "$(getconf CLK_TCK)" "$sim_cpu" >"$WORK/$name-cpu.json"
+    echo "$(( $(pg_commits) - commits0 ))" >"$WORK/$name-commits.txt"
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" || true
         perf report -i "$WORK/$name-perf.data" --stdio -q --sort comm 2>/dev/null | head -n 12 >"$WORK/$name-perf-comm.txt" || true
@@ -361,13 +369,15 @@ cpu = {e: json.load(open(os.path.join(work, f"{e}-cpu.json"))) for e in engines 
 if cpu:
     w("CPU seconds used during the whole load phase (wall time in brackets), and per request (heartbeats + uploads):")
     w("")
-    w("| engine | kiosk-central | PostgreSQL server | fleet-sim | requests | central ms CPU / request |")
-    w("|---|---|---|---|---|---|")
+    w("| engine | kiosk-central | PostgreSQL server | fleet-sim | requests | central ms CPU / request | PostgreSQL commits / request |")
+    w("|---|---|---|---|---|---|---|")
     for e, c in cpu.items():
         reqs = sum(k.get("requests", 0) for k in ld[e]["load"]["by_kind"].values())
         pg_s = f(c["postgres_s"]) if e == "postgres" else "–"
         per = c["central_s"] * 1000 / reqs if reqs else None
-        w(f"| {e} | {f(c['central_s'])} s | {pg_s} s | {f(c['sim_s'])} s | {reqs:,} ({f(c['wall_s'])} s) | {f(per,2)} |")
+        commits = read(f"{e}-commits.txt")
+        per_commit = f(int(commits) / reqs, 1) if e == "postgres" and commits and reqs else "–"
+        w(f"| {e} | {f(c['central_s'])} s | {pg_s} s | {f(c['sim_s'])} s | {reqs:,} ({f(c['wall_s'])} s) | {f(per,2)} | {per_commit} |")
     w("")
 comm = read("postgres-perf-comm.txt")
 if comm:
