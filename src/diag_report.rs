@@ -222,7 +222,23 @@ fn probe_device(
                     )
                 })
         }
-        _ => Ok(("no_driver".to_string(), None)),
+        DeviceClass::Camera => {
+            // Opening does not start streaming: no light, no frame.
+            kiosk_drivers::camera::CameraSettings::from_options(
+                section.width,
+                section.height,
+                section.fps,
+            )
+            .and_then(|settings| kiosk_drivers::camera::open_camera(port, &settings))
+            .map(|camera| {
+                let mode = camera.mode();
+                (
+                    "online".to_string(),
+                    Some(format!("{}×{} @ {} fps", mode.width, mode.height, mode.fps)),
+                )
+            })
+            .map_err(|e| e.to_string())
+        }
     };
     result.unwrap_or_else(|e| ("no_device".to_string(), Some(e)))
 }

@@ -14,26 +14,15 @@ use kiosk_drivers::cardwriter::{CardLayout, CardRecord, RecordDate, RecordKey, S
 use kiosk_protocol::wire::SupplyLevel;
 use slint::{ComponentHandle, Model};
 use support::staff::{tile_available, wait_until};
-use support::{TestKiosk, config_dir, start_kiosk_with};
+use support::{TestKiosk, start_kiosk_with};
 
 const ISSUE_ITEM: &str = "certificate-to-card";
 const REWRITE_ITEM: &str = "residence-permit-endorsement";
 
-/// The demo configuration with a short take-away time and, for the endorsement, the face check
-/// left out of its catalogue (the camera arrives with the face-check work).
+/// The demo configuration with a short take-away time. The endorsement's face check runs with
+/// the demo's simulated camera (the card holder in front of it).
 fn start(name: &str) -> TestKiosk {
     start_kiosk_with(name, |c: &mut KioskConfig| {
-        let dir = c.store.path.parent().unwrap().to_path_buf();
-        let catalogue = std::fs::read_to_string(config_dir().join("catalogue.toml")).unwrap();
-        let start = catalogue
-            .find("code = \"residence-permit-endorsement\"")
-            .unwrap();
-        let face = start + catalogue[start..].find("kind = \"face_check\"").unwrap();
-        let mut edited = catalogue.clone();
-        edited.replace_range(face..face + "kind = \"face_check\"".len(), "kind = \"notice\"\ntext = { zh = \"请准备好居住证\", en = \"Have your residence permit ready\" }");
-        let path = dir.join("catalogue.toml");
-        std::fs::write(&path, edited).unwrap();
-        c.catalogue.path = path;
         if let Some(cw) = c.devices.card_writer.as_mut() {
             cw.take_timeout_s = Some(5);
         }

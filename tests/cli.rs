@@ -203,7 +203,7 @@ fn diag_prints_health_faults_and_devices_as_json() {
     assert_eq!(json["kiosk_id"], "KSK-DEMO-0001");
     assert!(json["health"].is_null());
     assert!(!dir.join("kiosk.sqlite").exists());
-    assert_eq!(json["devices"].as_array().unwrap().len(), 5);
+    assert_eq!(json["devices"].as_array().unwrap().len(), 6);
     assert_eq!(json["devices"][0]["state"], "not_probed");
 
     // With a store holding a fault: health, the fault and the disinfection state.

@@ -15,7 +15,7 @@
 //! - Same face: consecutive face boxes overlap by at least `min_iou`, the identity distance to the
 //!   first frame (when measured) stays at or below `max_identity_drift`, no second face for
 //!   `second_face_frames` observations in a row, and the face is not missing for longer than
-//!   `lost_grace_ms`.
+//!   `lost_grace_ms` (counted over analysed frames without a face, not gaps between frames).
 
 use serde::{Deserialize, Serialize};
 
@@ -240,7 +240,11 @@ pub struct LivenessChallenge {
     started_at: Option<u64>,
     step_started_at: u64,
     last_box: Option<BBox>,
-    last_seen_at: u64,
+    /// The first analysed frame of the current run without a face, and how many there were:
+    /// a face is lost only when frames keep coming without it (a slow analysis, seeing a frame
+    /// every few seconds, must not count as a lost face).
+    missing_since: Option<u64>,
+    missing_frames: u32,
     multi_frames: u32,
     failed: Option<LivenessFailure>,
 }
@@ -281,7 +285,8 @@ impl LivenessChallenge {
             started_at: None,
             step_started_at: 0,
             last_box: None,
-            last_seen_at: 0,
+            missing_since: None,
+            missing_frames: 0,
             multi_frames: 0,
             failed: None,
         }
@@ -349,7 +354,6 @@ impl LivenessChallenge {
             if obs.faces == 1 && obs.face_box.is_some() {
                 self.started_at = Some(obs.at_ms);
                 self.step_started_at = obs.at_ms;
-                self.last_seen_at = obs.at_ms;
                 self.last_box = obs.face_box;
                 // The first frame can already carry an open-eye or frontal reading.
                 self.advance(obs);
@@ -374,14 +378,15 @@ impl LivenessChallenge {
             self.multi_frames = 0;
         }
         let Some(bbox) = obs.face_box.filter(|_| obs.faces > 0) else {
-            if obs.at_ms.saturating_sub(self.last_seen_at) > c.lost_grace_ms {
+            let since = *self.missing_since.get_or_insert(obs.at_ms);
+            self.missing_frames += 1;
+            if self.missing_frames >= 2 && obs.at_ms.saturating_sub(since) > c.lost_grace_ms {
                 return self.fail(LivenessFailure::FaceLost);
             }
             return self.progress();
         };
-        if obs.at_ms.saturating_sub(self.last_seen_at) > c.lost_grace_ms {
-            return self.fail(LivenessFailure::FaceLost);
-        }
+        self.missing_since = None;
+        self.missing_frames = 0;
         if let Some(prev) = self.last_box
             && prev.iou(&bbox) < c.min_iou
         {
@@ -394,7 +399,6 @@ impl LivenessChallenge {
             return self.fail(LivenessFailure::FaceChanged);
         }
         self.last_box = Some(bbox);
-        self.last_seen_at = obs.at_ms;
         if obs.faces == 1 {
             self.advance(obs);
         }

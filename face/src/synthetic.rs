@@ -16,7 +16,7 @@ use image::{Rgb, RgbImage};
 use crate::{FaceEngine, FaceError, Point, pad_image};
 
 /// Length of the clip [`live_sequence`] produces.
-pub const CLIP_SECONDS: f32 = 4.0;
+pub const CLIP_SECONDS: f32 = 6.0;
 /// Grey border added around the photo to find the face in a tight chip.
 const DETECT_PAD: u32 = 50;
 /// Head turn at `Pose::turn` = ±1.
@@ -314,8 +314,11 @@ pub fn clip_poses(fps: u32) -> Vec<Pose> {
                     2.5 * (tau * 3.0 * phase + 1.0).sin(),
                 ),
                 zoom: 1.0 + 0.012 * (tau * phase).sin(),
-                blink: envelope(t, 0.5, 0.08, 0.35, 0.08),
-                turn: envelope(t, 1.2, 0.35, 0.35, 0.35) - envelope(t, 2.55, 0.35, 0.35, 0.35),
+                // Deliberate, as a citizen asked to blink does: eyes shut for most of a second
+                // and each turn held about a second, so a slow analysis (a loaded kiosk
+                // analyses a few frames a second) still sees them.
+                blink: envelope(t, 0.5, 0.08, 0.8, 0.08),
+                turn: envelope(t, 1.9, 0.4, 0.9, 0.4) - envelope(t, 3.9, 0.4, 0.9, 0.4),
             }
         })
         .collect()

@@ -357,6 +357,7 @@ impl KioskController {
                 DeviceEvent::Flow(flow_event) => {
                     if let FlowEvent::CardRead(applicant) = &flow_event {
                         self.face.id_number = Some(applicant.personal.id_number.clone());
+                        self.face.card_type = Some(applicant.card_type.as_str().to_string());
                     }
                     if !self.diag_device_result(&flow_event) {
                         self.dispatch(flow_event, now);

@@ -8,6 +8,7 @@ pub mod controller;
 pub mod fault_watch;
 pub mod health;
 pub mod recent_log;
+pub mod remote_face;
 pub mod runtime;
 
 pub use a4_test_page::a4_test_page;

@@ -97,11 +97,32 @@ impl KioskRuntime {
                 .and_then(|r| r.poll_interval_ms)
                 .unwrap_or(200),
         ));
+        // With a key file (the normal case) every request is signed with the kiosk's own key,
+        // enrolling first with `[central] enrol_code` when needed; otherwise the legacy token.
+        let endpoint = match &config.central.key_file {
+            Some(key_file) => {
+                let identity = KioskIdentity::load_or_create(
+                    key_file,
+                    &config.kiosk.id,
+                    config.central.enrol_code.clone(),
+                )
+                .context("the kiosk's key file")?;
+                CentralEndpoint::signed(config.central.url.clone(), Arc::new(identity))
+            }
+            None => CentralEndpoint::new(
+                config.central.url.clone(),
+                config.kiosk.id.clone(),
+                config.central.token.clone(),
+            ),
+        };
         let photo_decoder = match &ports.photo_decoder {
             Some(decoder) => Ok(Arc::clone(&decoder.0)),
             None => load_photo_decoder(reader_section.as_ref()),
         };
-        let remote_face: Option<Arc<dyn RemoteFaceVerifier>> = None;
+        // Face chips go to the centre when the card photo cannot be decoded or the item asks.
+        let remote_face: Option<Arc<dyn RemoteFaceVerifier>> = Some(Arc::new(
+            super::remote_face::CentreFaceVerifier::new(CentralClient::new(endpoint.clone())),
+        ));
         let face_check = ports.camera.as_ref().map(|camera| {
             face_check_settings(
                 &config,
@@ -141,24 +162,6 @@ impl KioskRuntime {
         });
         devices.wait_until_started(Duration::from_secs(3));
 
-        // With a key file (the normal case) every request is signed with the kiosk's own key,
-        // enrolling first with `[central] enrol_code` when needed; otherwise the legacy token.
-        let endpoint = match &config.central.key_file {
-            Some(key_file) => {
-                let identity = KioskIdentity::load_or_create(
-                    key_file,
-                    &config.kiosk.id,
-                    config.central.enrol_code.clone(),
-                )
-                .context("the kiosk's key file")?;
-                CentralEndpoint::signed(config.central.url.clone(), Arc::new(identity))
-            }
-            None => CentralEndpoint::new(
-                config.central.url.clone(),
-                config.kiosk.id.clone(),
-                config.central.token.clone(),
-            ),
-        };
         let uploader = OutboxUploader::spawn(
             Arc::clone(&store),
             CentralClient::new(endpoint.clone()),

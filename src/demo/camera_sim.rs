@@ -162,6 +162,12 @@ fn grey_frame() -> CapturedFrame {
     to_frame(RgbImage::from_pixel(64, 48, image::Rgb([128, 128, 128])))
 }
 
+/// The demo card holder's ID photo (what the demo card decodes to, and what the demo centre's
+/// identity service holds).
+pub fn holder_reference_photo() -> Result<RgbImage, String> {
+    Ok(kiosk_face::simulate_id_photo(&load(HOLDER_CARD_PHOTO)?))
+}
+
 /// Decodes the simulator's card photos into the demo card holder's ID photo; refuses anything
 /// else like the simulator's own decoder.
 pub struct DemoPhotoDecoder {
@@ -170,9 +176,8 @@ pub struct DemoPhotoDecoder {
 
 impl DemoPhotoDecoder {
     pub fn new() -> Result<Self, String> {
-        let face = load(HOLDER_CARD_PHOTO)?;
         // Already 102 × 126, the size a card photo decodes to.
-        let id_photo = kiosk_face::simulate_id_photo(&face);
+        let id_photo = holder_reference_photo()?;
         Ok(Self {
             photo: id_photo.into_raw(),
         })

@@ -101,6 +101,9 @@ impl DemoRig {
                 .with_context(|| format!("{}", keys.display()))?;
             config.catalogue.verifying_keys = Some(keys);
         }
+        let card_path = demo_card_path(config_dir);
+        let test_card = TestCard::load(&card_path)
+            .with_context(|| format!("demo ID card {}", card_path.display()))?;
         let central_db = data_dir.join("central.sqlite");
         let central = kiosk_central::CentralBuilder::new(CentralConfig {
             database_path: central_db.clone(),
@@ -114,14 +117,14 @@ impl DemoRig {
             accept_bearer_tokens: false,
         })
         .catalogue_signing_key(signing_key)
+        .identity_verifier(std::sync::Arc::new(
+            super::identity_service::DemoIdentityService::new(test_card.id_number.clone()),
+        ))
         .spawn_in_thread()
         .context("starting the embedded central service")?;
         config.central.url = central.url();
         enrol_demo_kiosk(&mut config, &data_dir, &central_db)?;
 
-        let card_path = demo_card_path(config_dir);
-        let test_card = TestCard::load(&card_path)
-            .with_context(|| format!("demo ID card {}", card_path.display()))?;
         let mut ports = ResolvedPorts::default();
         let mut card_reader = None;
         let mut printer = None;

@@ -114,10 +114,20 @@ pub(crate) fn run_check(
         events,
     );
 
+    let timeout_ms = settings.timeout.as_millis() as u64;
     let config = LiveCheckConfig {
         liveness,
         threshold: settings.threshold,
-        overall_timeout_ms: settings.timeout.as_millis() as u64,
+        // The whole challenge within the configured time; each instruction gets 12 s (older
+        // citizens need a moment to understand it), and a face may leave the picture for 2 s
+        // (a head turned far, a slow frame) before it counts as lost.
+        challenge: kiosk_face::LivenessConfig {
+            step_timeout_ms: 12_000,
+            total_timeout_ms: timeout_ms,
+            lost_grace_ms: 2_000,
+            ..kiosk_face::LivenessConfig::default()
+        },
+        overall_timeout_ms: timeout_ms + 5_000,
         ..LiveCheckConfig::default()
     };
     let mut live = LiveCheck::new(
@@ -211,7 +221,7 @@ fn analyse(
     let mut last_prompt: Option<&'static str> = None;
     let mut errors = 0u32;
     // A safety net over the challenge's own limits: a check never outlives this.
-    let hard_limit = settings.timeout + Duration::from_secs(5);
+    let hard_limit = settings.timeout + Duration::from_secs(10);
     loop {
         match stop.poll() {
             Some(true) => return Analysed::Shutdown,
@@ -338,7 +348,7 @@ fn finish(
                 .remote
                 .as_ref()
                 .ok_or_else(|| "no verification by the centre configured".to_string())
-                .and_then(|r| r.verify(chip.image.as_raw(), &subject.id_number));
+                .and_then(|r| r.verify(chip.image.as_raw(), subject));
             drop(chip);
             match answer {
                 Ok(answer) if answer.confirmed => (

@@ -38,10 +38,9 @@ pub type CameraOpener =
 
 /// Asks the centre's identity-verification service whether a face chip is the card holder.
 pub trait RemoteFaceVerifier: Send + Sync {
-    /// `chip_rgb`: the aligned 150 × 150 face chip, RGB24. `id_number`: the card's number.
-    /// `Ok(true)` = confirmed, `Ok(false)` = not the holder, `Err` = the service could not
-    /// answer (the citizen is offered the other ways).
-    fn verify(&self, chip_rgb: &[u8], id_number: &str) -> Result<RemoteVerdict, String>;
+    /// `chip_rgb`: the aligned 150 × 150 face chip, RGB24; `subject`: whose card it is.
+    /// `Err` = the service could not decide (the citizen is offered the other ways).
+    fn verify(&self, chip_rgb: &[u8], subject: &FaceSubject) -> Result<RemoteVerdict, String>;
 }
 
 /// The centre's answer.
@@ -86,8 +85,9 @@ impl std::fmt::Debug for FaceCheckSettings {
 pub struct FaceSubject {
     /// The card's 1024-byte WLT photo, when the card has one.
     pub photo_wlt: Option<Vec<u8>>,
-    /// The card's number, for verification by the centre.
+    /// The card's number and type (`resident`, …), for verification by the centre.
     pub id_number: String,
+    pub card_type: String,
 }
 
 impl std::fmt::Debug for FaceSubject {

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_protocol::catalogue_envelope::{CATALOGUE_PATH, SignedCatalogue};
+use kiosk_protocol::face_verify::{
+    FACE_VERIFY_PATH, FaceVerifyRequest, HolderReference, RemoteDecision,
+};
 use kiosk_protocol::wire::{BatchAck, ErrorBody, Heartbeat, HeartbeatReply, OutboxBatch, paths};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -131,6 +134,35 @@ impl CentralClient {
     /// `POST /api/v1/heartbeat`.
     pub fn post_heartbeat(&self, heartbeat: &Heartbeat) -> Result<HeartbeatReply, PostError> {
         self.post(paths::HEARTBEAT, heartbeat)
+    }
+
+    /// `POST /api/v1/face/verify` (issue 6 item 6): asks the centre's identity-verification
+    /// service whether the face on `chip_rgb` — the aligned 150×150 RGB chip, row by row, never
+    /// the camera frame — is the holder of the card `holder` describes. The chip and the ID
+    /// number travel only in this request's body; nothing is stored or logged here.
+    ///
+    /// The request gets a fresh UUIDv7 id, echoed in the decision (and in the centre's audit
+    /// log). Errors: `Status { status: 503, .. }` when the centre has no verifier or it is down
+    /// (offer the other ways to confirm identity); `400` for a chip that is not 150×150 RGB or an
+    /// unusable ID number; `401`/`403` signature or enrolment; `Unreachable` without an answer.
+    pub fn verify_face_remote(
+        &self,
+        chip_rgb: &[u8],
+        holder: &HolderReference,
+    ) -> Result<RemoteDecision, PostError> {
+        let request = FaceVerifyRequest::new(
+            self.endpoint.kiosk_id.clone(),
+            uuid::Uuid::now_v7(),
+            holder.clone(),
+            chip_rgb,
+        );
+        let decision: RemoteDecision = self.post(FACE_VERIFY_PATH, &request)?;
+        if decision.request_id != request.request_id {
+            return Err(PostError::InvalidReply(
+                "the decision answers another request".into(),
+            ));
+        }
+        Ok(decision)
     }
 
     /// `GET /api/v1/catalogue/desired`: the signed catalogue the centre wants this kiosk to

@@ -1,6 +1,7 @@
 //! Sync with the central service (DESIGN §7): the kiosk always connects out.
 //!
-//! * [`client`] — [`CentralClient`], the HTTP calls and how their answers are classified.
+//! * [`client`] — [`CentralClient`], the HTTP calls and how their answers are classified
+//!   (outbox, heartbeat, catalogue pull, remote face verification).
 //! * [`uploader`] — [`OutboxUploader`], the outbox → centre thread, and [`OutboxDrainer`], one
 //!   drain of the queue (what the thread runs; usable directly in tests and at shutdown).
 //! * [`heartbeat`] — [`HeartbeatSender`], the periodic state report.
@@ -21,6 +22,8 @@ pub use heartbeat::{
     compose_heartbeat,
 };
 pub use identity::{IdentityError, KioskIdentity};
+/// The remote face verification types (`CentralClient::verify_face_remote`).
+pub use kiosk_protocol::face_verify::{HolderReference, RemoteDecision, VerifyOutcome};
 pub use uploader::{
     DrainReport, OutboxDrainer, OutboxUploader, SyncProblem, UploadFailure, UploaderConfig,
     UploaderStatus,

@@ -12,6 +12,7 @@ use kiosk_core::text::LocalizedText;
 pub(super) struct FaceState {
     pub card_photo: Option<CardPhoto>,
     pub id_number: Option<String>,
+    pub card_type: Option<String>,
     /// Digits staff typed on the staff-assistance screen.
     pub staff_pin: String,
     /// Why the last PIN was refused.
@@ -32,6 +33,7 @@ impl KioskController {
         let subject = FaceSubject {
             photo_wlt: self.face.card_photo.as_ref().map(|p| p.0.clone()),
             id_number: self.face.id_number.clone().unwrap_or_default(),
+            card_type: self.face.card_type.clone().unwrap_or_default(),
         };
         self.devices.start_face_check(subject, remote);
     }
