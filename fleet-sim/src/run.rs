@@ -49,6 +49,9 @@ pub struct RunReport {
     /// Jobs still waiting for a client when the schedule ended (a saturated centre).
     pub backlog_at_end: usize,
     pub by_kind: BTreeMap<&'static str, KindSummary>,
+    /// Worst latency (ms) of the requests finishing in each second of the run, warm-up
+    /// included: periodic stalls show here (a p99 hides when they happen).
+    pub worst_ms_by_second: Vec<f64>,
 }
 
 #[derive(Clone, Copy)]
@@ -209,12 +212,23 @@ pub fn open_loop(
     }
     let finished_by = Instant::now();
     let warm = start + Duration::from_secs_f64(plan.warmup_s);
-    let samples: Vec<Sample> =
-        std::mem::take(&mut *samples.lock().unwrap_or_else(|p| p.into_inner()))
-            .into_iter()
-            .filter(|(at, _)| *at >= warm)
-            .map(|(_, s)| s)
-            .collect();
+    let all = std::mem::take(&mut *samples.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut worst_ms_by_second = Vec::new();
+    for (at, sample) in &all {
+        let second = at.saturating_duration_since(start).as_secs() as usize;
+        if worst_ms_by_second.len() <= second {
+            worst_ms_by_second.resize(second + 1, 0.0);
+        }
+        let ms = (sample.latency.as_secs_f64() * 10_000.0).round() / 10.0;
+        if ms > worst_ms_by_second[second] {
+            worst_ms_by_second[second] = ms;
+        }
+    }
+    let samples: Vec<Sample> = all
+        .into_iter()
+        .filter(|(at, _)| *at >= warm)
+        .map(|(_, s)| s)
+        .collect();
     let window = finished_by.max(end).saturating_duration_since(warm);
     RunReport {
         plan: plan.clone(),
@@ -222,6 +236,7 @@ pub fn open_loop(
         target_transactions_per_s: tx_rate,
         backlog_at_end,
         by_kind: summarise(&samples, window.max(Duration::from_millis(1))),
+        worst_ms_by_second,
     }
 }
 
