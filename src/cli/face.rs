@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use kiosk_face::{EvalConfig, FaceEngine, ModelPaths, evaluate_dir, load_rgb, pad_image};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn engine(models: Option<&Path>) -> anyhow::Result<FaceEngine> {
     let paths = models
@@ -37,7 +37,7 @@ pub fn compare(a: &Path, b: &Path, pad: u32, models: Option<&Path>) -> anyhow::R
 
 /// Prints the evaluation; exit code 0 when there were no false accepts, false rejects or
 /// detections on non-faces at the threshold, 1 otherwise.
-pub fn eval(dir: &PathBuf, models: Option<&Path>) -> anyhow::Result<i32> {
+pub fn eval(dir: &Path, models: Option<&Path>) -> anyhow::Result<i32> {
     let engine = engine(models)?;
     let report = evaluate_dir(&engine, dir, &EvalConfig::default())
         .with_context(|| format!("evaluating {}", dir.display()))?;
