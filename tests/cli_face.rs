@@ -53,13 +53,27 @@ fn compare_of_a_missing_picture_is_one_line_and_exit_code_2() {
 
 #[test]
 fn eval_on_the_test_photos_meets_the_acceptance_numbers() {
-    let out = kiosk().args(["face", "eval"]).arg(faces()).output().unwrap();
+    let out = kiosk()
+        .args(["face", "eval"])
+        .arg(faces())
+        .output()
+        .unwrap();
     let report = json_output(&out);
     assert_eq!(report["identities"], 3, "{report}");
     assert_eq!(report["images"], 33);
     assert!(report["detection_failures"].as_array().unwrap().is_empty());
-    assert!(report["pairs"]["false_accepts"].as_array().unwrap().is_empty());
-    assert!(report["pairs"]["false_rejects"].as_array().unwrap().is_empty());
+    assert!(
+        report["pairs"]["false_accepts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        report["pairs"]["false_rejects"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let id_photo = &report["id_photo"]["pairs"];
     assert!(id_photo["false_accepts"].as_array().unwrap().is_empty());
     assert!(id_photo["false_rejects"].as_array().unwrap().is_empty());

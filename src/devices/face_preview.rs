@@ -54,14 +54,19 @@ impl FacePreview {
     pub fn publish_frame(&self, width: u32, height: u32, rgb: &[u8]) {
         let step = width.div_ceil(PREVIEW_MAX_WIDTH).max(1);
         let (w, h) = (width / step, height / step);
-        let mut small = Vec::with_capacity((w * h * 3) as usize);
-        for y in 0..h {
-            let row = (y * step * width) as usize * 3;
-            for x in 0..w {
-                let at = row + (x * step) as usize * 3;
-                small.extend_from_slice(&rgb[at..at + 3]);
+        let small = if step == 1 {
+            rgb[..(w * h * 3) as usize].to_vec()
+        } else {
+            let mut small = Vec::with_capacity((w * h * 3) as usize);
+            for y in 0..h {
+                let row = (y * step * width) as usize * 3;
+                for x in 0..w {
+                    let at = row + (x * step) as usize * 3;
+                    small.extend_from_slice(&rgb[at..at + 3]);
+                }
             }
-        }
+            small
+        };
         let Ok(mut slot) = self.slot.lock() else {
             return;
         };
@@ -123,5 +128,32 @@ impl FacePreview {
             slot.frame = None;
             slot.arrivals.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_frames_are_scaled_down_and_the_overlay_follows_new_frames() {
+        let preview = FacePreview::default();
+        assert!(preview.latest().is_none());
+        let (w, h) = (1280u32, 720u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
+        preview.publish_frame(w, h, &rgb);
+        let first = preview.latest().expect("a frame");
+        assert_eq!((first.width, first.height), (640, 360));
+        assert_eq!(first.rgb.len(), 640 * 360 * 3);
+        // Pixel (1, 0) of the preview is pixel (2, 0) of the frame.
+        assert_eq!(&first.rgb[3..6], &rgb[6..9]);
+        preview.set_overlay(Some((0.2, 0.1, 0.3, 0.5)), LocalizedText::new("请眨眨眼", "Blink"));
+        preview.publish_frame(w, h, &rgb);
+        let second = preview.latest_after(first.seq).expect("a newer frame");
+        assert_eq!(second.face_box, Some((0.2, 0.1, 0.3, 0.5)));
+        assert_eq!(second.prompt.zh, "请眨眨眼");
+        assert!(preview.latest_after(second.seq).is_none());
+        preview.clear();
+        assert!(preview.latest().is_none());
     }
 }
