@@ -25,9 +25,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Frame size and rate of the simulated camera.
+/// Frame size and rate of the simulated camera (a usual USB camera gives 25–30 frames a
+/// second; the preview shows them all, the analysis takes the latest when it is free).
 pub const SIM_FRAME: (u32, u32) = (640, 480);
-pub const SIM_FPS: u32 = 15;
+pub const SIM_FPS: u32 = 25;
 
 /// Who stands in front of the simulated camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
