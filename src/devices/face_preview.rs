@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(first.rgb.len(), 640 * 360 * 3);
         // Pixel (1, 0) of the preview is pixel (2, 0) of the frame.
         assert_eq!(&first.rgb[3..6], &rgb[6..9]);
-        preview.set_overlay(Some((0.2, 0.1, 0.3, 0.5)), LocalizedText::new("请眨眨眼", "Blink"));
+        preview.set_overlay(
+            Some((0.2, 0.1, 0.3, 0.5)),
+            LocalizedText::new("请眨眨眼", "Blink"),
+        );
         preview.publish_frame(w, h, &rgb);
         let second = preview.latest_after(first.seq).expect("a newer frame");
         assert_eq!(second.face_box, Some((0.2, 0.1, 0.3, 0.5)));
