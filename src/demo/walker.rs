@@ -201,6 +201,12 @@ impl<'a> JourneyWalker<'a> {
                 .unwrap_or_default();
             self.tap(&format!("dept-{department}"))?;
         }
+        // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.tile_available(&record.item_code) && Instant::now() < deadline {
+            self.ui.pump();
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.tap(&tile)?;
         match identification {
             Identification::DemoCard => self.rig.present_card_again(),
@@ -307,6 +313,16 @@ impl<'a> JourneyWalker<'a> {
             }
         }
         Err("journey did not end".into())
+    }
+
+    /// Whether the home screen offers the item now.
+    fn tile_available(&self, code: &str) -> bool {
+        self.ui
+            .window
+            .global::<Kiosk>()
+            .get_items()
+            .iter()
+            .any(|t| t.code == code && t.available)
     }
 
     /// Pumps the face check until it ends, with a picture of the camera page once the face is
