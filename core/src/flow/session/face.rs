@@ -23,8 +23,8 @@ pub(super) fn consent_text(step: &FaceCheckStep) -> LocalizedText {
             "The camera will now check that you are the holder of the card. Your face is processed only in this kiosk's memory, compared with the card photo and erased at once; it is neither stored nor uploaded, only the result is recorded. If you do not agree, you can choose another way to prove who you are.",
         ),
         FaceVerification::Remote => LocalizedText::new(
-            "接下来将打开摄像头，截取您的正面人脸小图，加密发送至公安身份核验服务，核验您是否为证件持有人本人。本机不保存图像，只记录核验结果。如不同意，您可以选择其他核验方式。",
-            "The camera will now take a small picture of your face and send it encrypted to the official identity-verification service, which checks that you are the holder of the card. The kiosk keeps no image, only the result. If you do not agree, you can choose another way to prove who you are.",
+            "接下来将打开摄像头，截取您的正面人脸小图，发送至公安身份核验服务，核验您是否为证件持有人本人。本机不保存图像，只记录核验结果。如不同意，您可以选择其他核验方式。",
+            "The camera will now take a small picture of your face and send it to the official identity-verification service, which checks that you are the holder of the card. The kiosk keeps no image, only the result. If you do not agree, you can choose another way to prove who you are.",
         ),
     }
 }
