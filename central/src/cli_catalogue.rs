@@ -134,7 +134,12 @@ impl From<kiosk_central::StorageError> for Fail {
 }
 
 pub fn run(command: CatalogueCommand) -> ExitCode {
-    match execute(command) {
+    exit_code(execute(command))
+}
+
+/// A command's exit code, its failure printed as one line on stderr.
+pub(crate) fn exit_code(result: Result<(), Fail>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fail::Input(message)) => {
             eprintln!("kiosk-central: error: {}", one_line(&message));

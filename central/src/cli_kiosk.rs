@@ -1,7 +1,7 @@
 //! `kiosk-central kiosk …`: kiosk identity on the store directly — one-time enrolment codes,
 //! revocation, the list of enrolled kiosks (issue 7 item 1).
 
-use crate::cli_catalogue::{Fail, StoreArgs, one_line, open};
+use crate::cli_catalogue::{Fail, StoreArgs, exit_code, open};
 use clap::Subcommand;
 use kiosk_central::clock::ServerTime;
 use kiosk_central::identity::{self, IdentityActionError};
@@ -50,17 +50,7 @@ impl From<IdentityActionError> for Fail {
 }
 
 pub fn run(command: KioskCommand) -> ExitCode {
-    match execute(command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Fail::Input(message)) => {
-            eprintln!("kiosk-central: error: {}", one_line(&message));
-            ExitCode::from(2)
-        }
-        Err(Fail::Other(message)) => {
-            eprintln!("kiosk-central: error: {}", one_line(&message));
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(execute(command))
 }
 
 fn execute(command: KioskCommand) -> Result<(), Fail> {

@@ -1,7 +1,7 @@
 //! `kiosk-central user …`: console users on the store directly — add (password from stdin or a
 //! file, never from the command line), list, disable, enable, set a password (issue 7 item 10).
 
-use crate::cli_catalogue::{Fail, StoreArgs, one_line, open};
+use crate::cli_catalogue::{Fail, StoreArgs, exit_code, open};
 use clap::Subcommand;
 use kiosk_central::storage::UserChange;
 use kiosk_central::users::{self, Actor, UserActionError};
@@ -73,17 +73,7 @@ impl From<UserActionError> for Fail {
 }
 
 pub fn run(command: UserCommand) -> ExitCode {
-    match execute(command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Fail::Input(message)) => {
-            eprintln!("kiosk-central: error: {}", one_line(&message));
-            ExitCode::from(2)
-        }
-        Err(Fail::Other(message)) => {
-            eprintln!("kiosk-central: error: {}", one_line(&message));
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(execute(command))
 }
 
 /// The first line of the file, or of standard input, without its line end.
