@@ -58,7 +58,19 @@ fn load(relative: &str) -> Result<RgbImage, String> {
 pub struct SimulatedCamera {
     scene: Arc<Mutex<Option<CameraScene>>>,
     frames: Arc<Mutex<HashMap<CameraScene, Arc<Vec<CapturedFrame>>>>>,
-    engine: Arc<OnceLock<Result<Arc<FaceEngine>, String>>>,
+}
+
+/// The face models the demo's simulators use (the simulated citizen, the demo centre's
+/// identity service), loaded once per process at first use.
+pub fn demo_engine() -> Result<Arc<FaceEngine>, String> {
+    static ENGINE: OnceLock<Result<Arc<FaceEngine>, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            FaceEngine::load(&ModelPaths::bundled(), Default::default())
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
 }
 
 impl SimulatedCamera {
@@ -102,30 +114,20 @@ impl SimulatedCamera {
         )
     }
 
-    fn engine(&self) -> Result<Arc<FaceEngine>, String> {
-        self.engine
-            .get_or_init(|| {
-                FaceEngine::load(&ModelPaths::bundled(), Default::default())
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-    }
-
     fn frames_of(&self, scene: CameraScene) -> Result<Arc<Vec<CapturedFrame>>, String> {
         if let Some(frames) = self.frames.lock().ok().and_then(|f| f.get(&scene).cloned()) {
             return Ok(frames);
         }
         let images = match scene {
             CameraScene::Holder => kiosk_face::synthetic::live_sequence(
-                &*self.engine()?,
+                &*demo_engine()?,
                 &load(HOLDER_CAMERA_PHOTO)?,
                 SIM_FRAME,
                 SIM_FPS,
             )
             .map_err(|e| e.to_string())?,
             CameraScene::OtherPerson => kiosk_face::synthetic::live_sequence(
-                &*self.engine()?,
+                &*demo_engine()?,
                 &load(OTHER_CAMERA_PHOTO)?,
                 SIM_FRAME,
                 SIM_FPS,

@@ -4,19 +4,19 @@
 //! kiosk's face chip with it using the kiosk's own embedder; other numbers are inconclusive.
 //! Never a real person's photo; chips are neither stored nor logged.
 
-use super::camera_sim::holder_reference_photo;
+use super::camera_sim::{demo_engine, holder_reference_photo};
 use kiosk_central::identity_verification::{
     IdentityVerifier, VerifierError, VerifyDecision, VerifyRequest,
 };
-use kiosk_face::{Embedding, FaceEngine, ModelPaths};
+use kiosk_face::{Embedding, FaceEngine};
 use kiosk_protocol::face_verify::VerifyOutcome;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub struct DemoIdentityService {
     /// The demo card holder's ID number.
     holder_id: String,
     /// Loaded at the first request.
-    state: OnceLock<Result<(FaceEngine, Embedding), String>>,
+    state: OnceLock<Result<(Arc<FaceEngine>, Embedding), String>>,
 }
 
 impl DemoIdentityService {
@@ -27,11 +27,10 @@ impl DemoIdentityService {
         }
     }
 
-    fn state(&self) -> Result<&(FaceEngine, Embedding), VerifierError> {
+    fn state(&self) -> Result<&(Arc<FaceEngine>, Embedding), VerifierError> {
         self.state
             .get_or_init(|| {
-                let engine = FaceEngine::load(&ModelPaths::bundled(), Default::default())
-                    .map_err(|e| e.to_string())?;
+                let engine = demo_engine()?;
                 let reference = engine
                     .card_embedding(&holder_reference_photo()?)
                     .map_err(|e| e.to_string())?;

@@ -15,7 +15,6 @@ use kiosk_face::live::{
 };
 use kiosk_face::mesh::FaceMesh;
 use kiosk_face::{FaceEngine, Prompt};
-use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -37,7 +36,7 @@ pub(crate) enum CheckOutcome {
 }
 
 /// What is recorded of a check (an audit event synced to the centre): never an image.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FaceCheckRecord {
     /// `matched`, `not_matched`, `liveness_failed`, `confirmed_by_centre`,
     /// `refused_by_centre`, `centre_unavailable`, `no_reference`.

@@ -225,7 +225,9 @@ fn run(
                     m.mesh.as_ref(),
                     request,
                     &preview,
-                    &commands_stop(&commands),
+                    &StopSignal {
+                        commands: &commands,
+                    },
                     &board,
                     &events,
                 );
@@ -311,10 +313,6 @@ fn probe(settings: &FaceCheckSettings, board: &StatusBoard, events: &Sender<Devi
 /// `Shutdown` ends the worker too, and a new `Start` (not expected mid-check) is dropped.
 pub(crate) struct StopSignal<'a> {
     commands: &'a Receiver<Command>,
-}
-
-fn commands_stop(commands: &Receiver<Command>) -> StopSignal<'_> {
-    StopSignal { commands }
 }
 
 impl StopSignal<'_> {
