@@ -191,6 +191,13 @@ fn publish_to_all_and_to_a_group(engine: Engine) {
         store.desired_catalogue_version("no-group").unwrap(),
         Some(4)
     );
+    // The heartbeat's answer carries the same versions (read in the heartbeat's transaction).
+    for (kiosk, expected) in [("pilot-1", Some(5)), ("other", Some(4))] {
+        let hb: kiosk_protocol::wire::Heartbeat =
+            serde_json::from_value(heartbeat(kiosk, 1, "online", None)).unwrap();
+        let answer = store.answer_heartbeat(&hb, &now()).unwrap();
+        assert_eq!(answer.desired_catalogue_version, expected, "{kiosk}");
+    }
     assert!(store.catalogue_published_to("pilot-1", 5).unwrap());
     assert!(!store.catalogue_published_to("other", 5).unwrap());
     assert!(store.catalogue_published_to("other", 4).unwrap());

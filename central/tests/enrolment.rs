@@ -405,7 +405,7 @@ fn nonces_are_remembered_within_the_window_then_pruned(engine: Engine) {
             .remember_nonce("b", "n1", t0, keep)
             .expect("other kiosk")
     );
-    // After the window the kiosk's old nonces are pruned on the way.
+    // After the window the kiosk's old nonce is accepted again (stamped anew), before any prune.
     assert!(
         store
             .remember_nonce("a", "n1", t0 + keep + 1, keep)

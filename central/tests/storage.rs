@@ -492,6 +492,38 @@ fn postgres_instances_starting_together_migrate_once() {
     );
 }
 
+/// Heartbeats and nonces commit asynchronously, everything else durably (two pools): an
+/// outbox batch acknowledged to a kiosk survives a crash of the server.
+#[test]
+fn postgres_commits_batches_durably_and_heartbeats_asynchronously() {
+    let fx = Fixture::new(Engine::Postgres, "commit-modes");
+    // The test server runs with synchronous_commit off; this database gets PostgreSQL's own
+    // default back, as a production server has it. The durable pool keeps whatever the server
+    // says (a DBA's `remote_apply` stays in force), the relaxed pool turns it off.
+    let url = fx.postgres_url.clone().expect("postgres");
+    let database = url
+        .rsplit('/')
+        .next()
+        .and_then(|rest| rest.split('?').next())
+        .expect("database name");
+    fx.execute_sql(&format!(
+        "ALTER DATABASE \"{database}\" SET synchronous_commit = on"
+    ));
+    let store = kiosk_central::PostgresStore::open(&url).expect("opens");
+    assert_eq!(
+        store.commit_settings().expect("settings"),
+        ("on".to_string(), "off".to_string())
+    );
+    // A connection string with options of its own still gets the relaxed setting.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let with_options = format!("{url}{separator}options=-c%20statement_timeout%3D5000");
+    let store = kiosk_central::PostgresStore::open(&with_options).expect("opens");
+    assert_eq!(
+        store.commit_settings().expect("settings"),
+        ("on".to_string(), "off".to_string())
+    );
+}
+
 /// A store the caller opened can back the service (`spawn_in_thread_with_storage`).
 #[test]
 fn the_service_runs_on_a_store_given_by_the_caller() {

@@ -11,6 +11,7 @@
 use super::{ApiError, AppState, MAX_BODY_BYTES, with_store};
 use crate::clock::ServerTime;
 use crate::config::KioskCredential;
+use crate::storage::{CentralStorage, StorageError};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -117,15 +118,17 @@ fn signing_headers_present(headers: &HeaderMap) -> bool {
     .any(|name| headers.contains_key(*name))
 }
 
-/// The middleware: verifies a signed request (see the module documentation).
+/// The middleware: reads the body, and verifies a signed request (see the module
+/// documentation).
 pub async fn verify_signed_requests(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !signing_headers_present(request.headers()) {
-        return next.run(request).await;
-    }
+    // Every body is read here, before any handler can refuse the request: a request refused
+    // unread (a wrong admin token) would otherwise cost the client its keep-alive connection,
+    // and a client that already sent its next request on it sees "peer disconnected".
+    let signed = signing_headers_present(request.headers());
     let (mut parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
@@ -137,6 +140,9 @@ pub async fn verify_signed_requests(
             .into_response();
         }
     };
+    if !signed {
+        return next.run(Request::from_parts(parts, Body::from(body))).await;
+    }
     let path = parts.uri.path_and_query().map_or_else(
         || parts.uri.path().to_string(),
         |pq| pq.as_str().to_string(),
@@ -155,45 +161,79 @@ pub async fn verify_signed_requests(
         tracing::warn!(kiosk_id = %headers.kiosk_id, %error, "kiosk request refused");
         return unauthorized(&error.to_string());
     }
-    let kiosk_id = headers.kiosk_id.clone();
-    let record = match with_store(&state, "read kiosk key", move |store| {
-        store.kiosk_key(&kiosk_id)
-    })
-    .await
-    {
-        Ok(record) => record,
+    // Key lookup, signature check and nonce in one trip to the blocking pool.
+    let check = {
+        let (headers, method, body) = (headers.clone(), parts.method.clone(), body.clone());
+        with_store(&state, "check signed request", move |store| {
+            check_signed_request(store, &headers, method.as_str(), &path, &body, now.unix_ms)
+        })
+        .await
+    };
+    match check {
+        Ok(SignedRequestCheck::Verified) => {}
+        Ok(SignedRequestCheck::NotEnrolled) => {
+            tracing::warn!(kiosk_id = %headers.kiosk_id, "signed request from a kiosk that is not enrolled");
+            return unauthorized("kiosk is not enrolled");
+        }
+        Ok(SignedRequestCheck::BadSignature(error)) => {
+            tracing::warn!(kiosk_id = %headers.kiosk_id, %error, "kiosk request refused");
+            return unauthorized(&RequestSigningError::BadSignature.to_string());
+        }
+        Ok(SignedRequestCheck::Revoked) => {
+            tracing::warn!(kiosk_id = %headers.kiosk_id, "request from a revoked kiosk refused");
+            return ApiError::new(StatusCode::FORBIDDEN, "kiosk is revoked; enrol it again")
+                .into_response();
+        }
+        Ok(SignedRequestCheck::Replayed) => {
+            tracing::warn!(kiosk_id = %headers.kiosk_id, "replayed request nonce refused");
+            return unauthorized("request nonce was already used (replay)");
+        }
         Err(error) => return error.into_response(),
-    };
-    let Some(record) = record else {
-        tracing::warn!(kiosk_id = %headers.kiosk_id, "signed request from a kiosk that is not enrolled");
-        return unauthorized("kiosk is not enrolled");
-    };
-    let verified = KioskPublicKey::from_hex(&record.public_key)
-        .and_then(|key| key.verify_request(&headers, parts.method.as_str(), &path, &body));
-    if let Err(error) = verified {
-        tracing::warn!(kiosk_id = %headers.kiosk_id, %error, "kiosk request refused");
-        return unauthorized(&RequestSigningError::BadSignature.to_string());
-    }
-    if record.revoked_at.is_some() {
-        tracing::warn!(kiosk_id = %headers.kiosk_id, "request from a revoked kiosk refused");
-        return ApiError::new(StatusCode::FORBIDDEN, "kiosk is revoked; enrol it again")
-            .into_response();
-    }
-    let (kiosk_id, nonce) = (headers.kiosk_id.clone(), headers.nonce.clone());
-    let fresh = match with_store(&state, "remember request nonce", move |store| {
-        store.remember_nonce(&kiosk_id, &nonce, now.unix_ms, NONCE_KEEP_MS)
-    })
-    .await
-    {
-        Ok(fresh) => fresh,
-        Err(error) => return error.into_response(),
-    };
-    if !fresh {
-        tracing::warn!(kiosk_id = %headers.kiosk_id, "replayed request nonce refused");
-        return unauthorized("request nonce was already used (replay)");
     }
     parts.extensions.insert(VerifiedKiosk(headers.kiosk_id));
     next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// What [`check_signed_request`] found.
+enum SignedRequestCheck {
+    Verified,
+    NotEnrolled,
+    BadSignature(RequestSigningError),
+    Revoked,
+    Replayed,
+}
+
+/// The store's part of verifying a signed request (on the blocking pool): the kiosk's key, the
+/// signature, revocation, then the nonce — remembered only for a request that verified, so
+/// forged requests write nothing.
+fn check_signed_request(
+    store: &dyn CentralStorage,
+    headers: &SignatureHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now_unix_ms: i64,
+) -> Result<SignedRequestCheck, StorageError> {
+    let Some(record) = store.kiosk_key(&headers.kiosk_id)? else {
+        return Ok(SignedRequestCheck::NotEnrolled);
+    };
+    let verified = KioskPublicKey::from_hex(&record.public_key)
+        .and_then(|key| key.verify_request(headers, method, path, body));
+    if let Err(error) = verified {
+        return Ok(SignedRequestCheck::BadSignature(error));
+    }
+    if record.revoked_at.is_some() {
+        return Ok(SignedRequestCheck::Revoked);
+    }
+    if !store.remember_nonce(
+        &headers.kiosk_id,
+        &headers.nonce,
+        now_unix_ms,
+        NONCE_KEEP_MS,
+    )? {
+        return Ok(SignedRequestCheck::Replayed);
+    }
+    Ok(SignedRequestCheck::Verified)
 }
 
 /// A request made by a kiosk (signed, or with its bearer token when those are accepted).

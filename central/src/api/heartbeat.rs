@@ -39,14 +39,11 @@ pub async fn receive_heartbeat(
     state.metrics.heartbeats.fetch_add(1, Ordering::Relaxed);
     let received_at = ServerTime::now();
     let server_time = received_at.rfc3339.clone();
-    let kiosk_id = kiosk.kiosk_id.clone();
-    let (transitions, desired_catalogue_version) =
-        with_store(&state, "store heartbeat", move |store| {
-            let transitions = store.record_heartbeat(&heartbeat, &received_at)?;
-            Ok((transitions, store.desired_catalogue_version(&kiosk_id)?))
-        })
-        .await?;
-    for transition in &transitions {
+    let answer = with_store(&state, "store heartbeat", move |store| {
+        store.answer_heartbeat(&heartbeat, &received_at)
+    })
+    .await?;
+    for transition in &answer.transitions {
         let subject = match &transition.subject {
             TransitionSubject::Connectivity => "connectivity",
             TransitionSubject::Device(class) => class.as_str(),
@@ -63,7 +60,7 @@ pub async fn receive_heartbeat(
     tracing::debug!(kiosk_id = %kiosk.kiosk_id, "heartbeat stored");
     Ok(Json(HeartbeatReply {
         server_time,
-        desired_catalogue_version,
+        desired_catalogue_version: answer.desired_catalogue_version,
         next_heartbeat_s: u32::try_from(state.policy.heartbeat_interval.as_secs())
             .unwrap_or(u32::MAX)
             .max(1),

@@ -8,8 +8,10 @@
 //! * Enrolling stores (or replaces) the kiosk's public key and clears a revocation: re-enrolment
 //!   after revocation is "make a new code, enrol again". Revoking also consumes the kiosk's
 //!   outstanding codes, so a code handed out before the revocation cannot bring it back.
-//! * A nonce is remembered per kiosk with the time it was seen; `INSERT … ON CONFLICT DO NOTHING`
-//!   says whether it is new. The kiosk's nonces older than the window are pruned on the way.
+//! * A nonce is remembered per kiosk with the time it was seen; one `INSERT … ON CONFLICT DO
+//!   UPDATE … WHERE` says whether it is new within the window. The periodic sweep forgets nonces
+//!   older than the window. On PostgreSQL the nonce is committed asynchronously (a nonce lost
+//!   in a crash belongs to a request whose timestamp expires within the window anyway).
 
 use super::StorageError;
 use super::sql::{Sql, SqlRow, vals};
@@ -168,7 +170,9 @@ pub(crate) fn revoke(
     kiosk_key(sql, kiosk_id)
 }
 
-/// Remembers a nonce; `false` when the kiosk already used it within the window.
+/// Remembers a nonce; `false` when the kiosk already used it within the window. One statement:
+/// a nonce not seen, or last seen before the window, is (re)stamped with `now`; one seen within
+/// the window changes nothing. The sweep forgets old nonces ([`prune_nonces`]).
 pub(crate) fn remember_nonce(
     sql: &mut dyn Sql,
     kiosk_id: &str,
@@ -176,18 +180,14 @@ pub(crate) fn remember_nonce(
     now_unix_ms: i64,
     keep_ms: i64,
 ) -> Result<bool, StorageError> {
-    sql.execute(
-        "prune request nonces",
-        "DELETE FROM request_nonces WHERE kiosk_id = $1 AND seen_unix_ms < $2",
-        vals![kiosk_id, now_unix_ms - keep_ms],
-    )?;
-    let inserted = sql.execute(
+    let stamped = sql.execute(
         "remember request nonce",
         "INSERT INTO request_nonces (kiosk_id, nonce, seen_unix_ms) VALUES ($1, $2, $3)
-         ON CONFLICT (kiosk_id, nonce) DO NOTHING",
-        vals![kiosk_id, nonce, now_unix_ms],
+         ON CONFLICT (kiosk_id, nonce) DO UPDATE SET seen_unix_ms = excluded.seen_unix_ms
+         WHERE request_nonces.seen_unix_ms < $4",
+        vals![kiosk_id, nonce, now_unix_ms, now_unix_ms - keep_ms],
     )?;
-    Ok(inserted == 1)
+    Ok(stamped == 1)
 }
 
 /// Drops every kiosk's nonces older than the window (the sweep); how many.
@@ -241,7 +241,7 @@ macro_rules! identity_methods {
             &self,
             kiosk_id: &str,
         ) -> Result<Option<$crate::storage::KioskKeyRecord>, StorageError> {
-            self.with_sql("read kiosk key", |sql| {
+            self.with_statement("read kiosk key", |sql| {
                 $crate::storage::identity::kiosk_key(sql, kiosk_id)
             })
         }
@@ -268,7 +268,7 @@ macro_rules! identity_methods {
             now_unix_ms: i64,
             keep_ms: i64,
         ) -> Result<bool, StorageError> {
-            self.with_sql("remember request nonce", |sql| {
+            self.with_relaxed_statement("remember request nonce", |sql| {
                 $crate::storage::identity::remember_nonce(
                     sql,
                     kiosk_id,

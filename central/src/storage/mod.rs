@@ -192,6 +192,15 @@ pub struct KioskTransition {
     pub to_detail: Option<String>,
 }
 
+/// What storing a heartbeat did, and what to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatAnswer {
+    /// The transitions recorded (connectivity, devices).
+    pub transitions: Vec<KioskTransition>,
+    /// The highest catalogue version published to every kiosk or to the kiosk's group.
+    pub desired_catalogue_version: Option<u32>,
+}
+
 /// The operations of the central store. Implementations must make [`Self::ingest_batch`]
 /// atomic: either the whole batch (events, projections, rejections, cursor) is committed
 /// durably, or nothing is.
@@ -201,12 +210,23 @@ pub trait CentralStorage: Send + Sync + 'static {
     fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError>;
 
     /// Updates the kiosk's state row in place and records transitions when its connectivity or
-    /// a device's state changed. Returns the transitions recorded.
+    /// a device's state changed, and reads the catalogue version the kiosk should run — in one
+    /// transaction. A heartbeat may be committed asynchronously (a crash can lose the last
+    /// fraction of a second of heartbeats; the kiosk's next one puts its state right).
+    fn answer_heartbeat(
+        &self,
+        heartbeat: &Heartbeat,
+        received_at: &ServerTime,
+    ) -> Result<HeartbeatAnswer, StorageError>;
+
+    /// [`Self::answer_heartbeat`] without the catalogue version: the transitions recorded.
     fn record_heartbeat(
         &self,
         heartbeat: &Heartbeat,
         received_at: &ServerTime,
-    ) -> Result<Vec<KioskTransition>, StorageError>;
+    ) -> Result<Vec<KioskTransition>, StorageError> {
+        Ok(self.answer_heartbeat(heartbeat, received_at)?.transitions)
+    }
 
     /// Marks kiosks not heard from since `silent_since` as offline; returns the transitions.
     fn mark_silent_kiosks_offline(

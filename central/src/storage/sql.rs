@@ -255,8 +255,13 @@ impl Sql for SqliteSql<'_> {
     }
 }
 
-/// The PostgreSQL side: a transaction.
-pub(crate) struct PgSql<'a, 'b>(pub &'a mut ::postgres::Transaction<'b>);
+/// The PostgreSQL side: a client or a transaction of one pooled connection, with that
+/// connection's statement cache (every statement is parsed and planned once per connection,
+/// then only bound and executed: one round trip instead of two).
+pub(crate) struct PgSql<'a, C: ::postgres::GenericClient> {
+    client: &'a mut C,
+    statements: &'a mut super::postgres::StatementCache,
+}
 
 type PgParam = Box<dyn ::postgres::types::ToSql + Sync>;
 
@@ -306,7 +311,62 @@ fn pg_value(row: &::postgres::Row, index: usize) -> Result<Val, ::postgres::Erro
     })
 }
 
-impl Sql for PgSql<'_, '_> {
+/// A typed PostgreSQL parameter list.
+pub(crate) type PgParams<'p> = [&'p (dyn ::postgres::types::ToSql + Sync)];
+
+impl<'a, C: ::postgres::GenericClient> PgSql<'a, C> {
+    pub fn new(client: &'a mut C, statements: &'a mut super::postgres::StatementCache) -> Self {
+        Self { client, statements }
+    }
+
+    fn statement(
+        &mut self,
+        operation: &'static str,
+        sql: &str,
+    ) -> Result<::postgres::Statement, StorageError> {
+        self.statements
+            .get_or_prepare(sql, |sql| self.client.prepare(sql))
+            .map_err(pg_error(operation))
+    }
+
+    /// Runs a statement with typed parameters; the number of rows it changed.
+    pub fn execute_typed(
+        &mut self,
+        operation: &'static str,
+        sql: &str,
+        params: &PgParams<'_>,
+    ) -> Result<u64, StorageError> {
+        let statement = self.statement(operation, sql)?;
+        self.client
+            .execute(&statement, params)
+            .map_err(pg_error(operation))
+    }
+
+    /// Runs a query with typed parameters; its rows as the driver gives them.
+    pub fn query_typed(
+        &mut self,
+        operation: &'static str,
+        sql: &str,
+        params: &PgParams<'_>,
+    ) -> Result<Vec<::postgres::Row>, StorageError> {
+        let statement = self.statement(operation, sql)?;
+        self.client
+            .query(&statement, params)
+            .map_err(pg_error(operation))
+    }
+
+    /// [`Self::query_typed`] expecting at most one row.
+    pub fn query_opt_typed(
+        &mut self,
+        operation: &'static str,
+        sql: &str,
+        params: &PgParams<'_>,
+    ) -> Result<Option<::postgres::Row>, StorageError> {
+        Ok(self.query_typed(operation, sql, params)?.into_iter().next())
+    }
+}
+
+impl<C: ::postgres::GenericClient> Sql for PgSql<'_, C> {
     fn execute(
         &mut self,
         operation: &'static str,
@@ -316,7 +376,7 @@ impl Sql for PgSql<'_, '_> {
         let owned = pg_params(params);
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> =
             owned.iter().map(|p| p.as_ref()).collect();
-        self.0.execute(sql, &refs).map_err(pg_error(operation))
+        self.execute_typed(operation, sql, &refs)
     }
 
     fn query(
@@ -328,7 +388,7 @@ impl Sql for PgSql<'_, '_> {
         let owned = pg_params(params);
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> =
             owned.iter().map(|p| p.as_ref()).collect();
-        let rows = self.0.query(sql, &refs).map_err(pg_error(operation))?;
+        let rows = self.query_typed(operation, sql, &refs)?;
         rows.iter()
             .map(|row| {
                 (0..row.len())

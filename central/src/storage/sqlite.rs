@@ -5,12 +5,13 @@ use super::migrations;
 use super::rows::{
     PREVIOUS_STATE_COLUMNS, StoredKioskState, StoredListing, heartbeat_json_columns,
     heartbeat_transitions, local_day, offline_transition, outcome_text, previous_state,
-    saturating_i64, subject_columns, subject_from_columns,
+    saturating_i64, subject_from_columns,
 };
 use super::sql::{Sql, SqliteSql};
 use super::{
-    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, IngestSummary,
-    KioskState, KioskTransition, RatingRow, StorageError, TransactionRow, fleet, fleet_methods,
+    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, HeartbeatAnswer,
+    IngestSummary, KioskState, KioskTransition, RatingRow, StorageError, TransactionRow, fleet,
+    fleet_methods,
 };
 use crate::clock::ServerTime;
 use kiosk_protocol::SealedBytes;
@@ -34,6 +35,14 @@ impl std::fmt::Debug for SqliteStore {
             .field("path", &self.path)
             .finish()
     }
+}
+
+/// Begins a transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). Another
+/// process on the same file (the CLI beside a running service) then waits its busy timeout for
+/// the lock, where a deferred transaction that reads first would fail with `SQLITE_BUSY` when it
+/// later tries to write over a changed snapshot.
+fn begin_write(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Turns an engine error into a [`StorageError`] naming what was being done.
@@ -93,10 +102,29 @@ impl SqliteStore {
         work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(engine(operation))?;
+        let tx = begin_write(&mut conn).map_err(engine(operation))?;
         let value = work(&mut SqliteSql(&tx))?;
         tx.commit().map_err(engine(operation))?;
         Ok(value)
+    }
+
+    /// Runs shared logic that is a single statement, without an explicit transaction.
+    fn with_statement<T>(
+        &self,
+        _operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        work(&mut SqliteSql(&self.lock()))
+    }
+
+    /// [`Self::with_statement`] for writes that may be committed asynchronously (request
+    /// nonces). SQLite keeps its one durable setting.
+    fn with_relaxed_statement<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.with_statement(operation, work)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -269,7 +297,7 @@ impl CentralStorage for SqliteStore {
     fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError> {
         let policy = CentralStorage::policy(self);
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(engine("begin batch"))?;
+        let tx = begin_write(&mut conn).map_err(engine("begin batch"))?;
         let mut stored = 0u32;
         let mut duplicates = 0u32;
         for event in &batch.accepted {
@@ -321,14 +349,14 @@ impl CentralStorage for SqliteStore {
         })
     }
 
-    fn record_heartbeat(
+    fn answer_heartbeat(
         &self,
         heartbeat: &Heartbeat,
         received_at: &ServerTime,
-    ) -> Result<Vec<KioskTransition>, StorageError> {
+    ) -> Result<HeartbeatAnswer, StorageError> {
         let policy = CentralStorage::policy(self);
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(engine("begin heartbeat"))?;
+        let tx = begin_write(&mut conn).map_err(engine("begin heartbeat"))?;
         let previous = SqliteSql(&tx)
             .query_opt(
                 "read kiosk state",
@@ -340,7 +368,7 @@ impl CentralStorage for SqliteStore {
         let transitions = heartbeat_transitions(heartbeat, received_at, previous.as_ref());
         upsert_kiosk_state(&tx, heartbeat, received_at)?;
         for t in &transitions {
-            insert_transition(&tx, t)?;
+            super::rows::insert_transition(&mut SqliteSql(&tx), t)?;
         }
         fleet::on_heartbeat(
             &mut SqliteSql(&tx),
@@ -349,8 +377,13 @@ impl CentralStorage for SqliteStore {
             previous.as_ref().map(|p| &p.fleet),
             &policy,
         )?;
+        let desired_catalogue_version =
+            super::catalogue::desired_version(&mut SqliteSql(&tx), &heartbeat.kiosk_id)?;
         tx.commit().map_err(engine("commit heartbeat"))?;
-        Ok(transitions)
+        Ok(HeartbeatAnswer {
+            transitions,
+            desired_catalogue_version,
+        })
     }
 
     fn mark_silent_kiosks_offline(
@@ -584,27 +617,6 @@ fn upsert_kiosk_state(
         ],
     )
     .map_err(engine("store kiosk state"))?;
-    Ok(())
-}
-
-fn insert_transition(tx: &Transaction<'_>, t: &KioskTransition) -> Result<(), StorageError> {
-    let (subject_kind, subject) = subject_columns(&t.subject);
-    tx.execute(
-        "INSERT INTO kiosk_transitions
-             (kiosk_id, at, subject_kind, subject, from_state, from_detail, to_state, to_detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            t.kiosk_id,
-            t.at,
-            subject_kind,
-            subject,
-            t.from_state,
-            t.from_detail,
-            t.to_state,
-            t.to_detail
-        ],
-    )
-    .map_err(engine("record transition"))?;
     Ok(())
 }
 

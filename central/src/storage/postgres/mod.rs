@@ -9,28 +9,27 @@
 //! heartbeat path serialises per kiosk with a transaction-scoped advisory lock and a row lock.
 
 pub mod migrations;
+mod pool;
 
 use super::rows::{
     PREVIOUS_STATE_COLUMNS, StoredKioskState, StoredListing, heartbeat_json_columns,
     heartbeat_transitions, local_day, offline_transition, outcome_text, previous_state,
-    saturating_i64, subject_columns, subject_from_columns,
+    saturating_i64, subject_from_columns,
 };
 use super::sql::{PgSql, Sql};
 use super::{
-    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, IngestSummary,
-    KioskState, KioskTransition, StorageError, fleet, fleet_methods,
+    AcceptedEvent, CentralStorage, CheckedBatch, EventProjection, FleetPolicy, HeartbeatAnswer,
+    IngestSummary, KioskState, KioskTransition, StorageError, fleet, fleet_methods,
 };
 use crate::clock::ServerTime;
-use ::postgres::{Config, NoTls, Row, Transaction};
+use ::postgres::{Config, Row, Transaction};
 use kiosk_protocol::SealedBytes;
 use kiosk_protocol::wire::{Heartbeat, TransactionListing};
-use r2d2_postgres::PostgresConnectionManager;
+pub(crate) use pool::StatementCache;
+use pool::{Commit, Connection, PgConnection, Pool};
 use std::sync::RwLock;
 use std::time::Duration;
 use uuid::Uuid;
-
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 /// First key of the per-kiosk heartbeat advisory lock (the second is a hash of the kiosk id).
 const HEARTBEAT_LOCK_CLASS: i32 = 0x6b68_6274; // "khbt"
@@ -38,7 +37,8 @@ const HEARTBEAT_LOCK_CLASS: i32 = 0x6b68_6274; // "khbt"
 /// Pool settings of a [`PostgresStore`].
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
-    /// Most connections the store opens to the server.
+    /// Most connections the store opens to the server in each of its two pools (durable and
+    /// relaxed commit, see `pool`).
     pub max_connections: u32,
     /// How long a caller waits for a free connection (or a new one) before the call fails.
     pub connection_timeout: Duration,
@@ -56,9 +56,15 @@ impl Default for PostgresOptions {
 /// The central store on a PostgreSQL database.
 pub struct PostgresStore {
     /// Always `Some` until dropped (see the `Drop` impl).
-    pool: Option<Pool>,
+    pools: Option<Pools>,
     target: String,
     policy: RwLock<FleetPolicy>,
+}
+
+/// The durable and the relaxed pool (see `pool`).
+struct Pools {
+    durable: Pool,
+    relaxed: Pool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -129,22 +135,21 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("kiosk-central");
         }
-        let manager = PostgresConnectionManager::new(config, NoTls);
-        let pool = r2d2::Pool::builder()
-            .max_size(options.max_connections.max(1))
-            .min_idle(Some(1))
-            .idle_timeout(Some(Duration::from_secs(300)))
-            .connection_timeout(options.connection_timeout)
-            // A connection the server closed is dropped at check-in (`has_broken`); testing each
-            // one at check-out would add a round trip to every heartbeat.
-            .test_on_check_out(false)
-            .build(manager)
+        let max = options.max_connections.max(1);
+        let durable = pool::build(
+            config.clone(),
+            Commit::Durable,
+            max,
+            options.connection_timeout,
+        )
+        .map_err(|e| open_error(e.to_string()))?;
+        let mut conn = durable.get().map_err(|e| open_error(e.to_string()))?;
+        migrations::migrate(&mut conn.client)?;
+        drop(conn);
+        let relaxed = pool::build(config, Commit::Relaxed, max, options.connection_timeout)
             .map_err(|e| open_error(e.to_string()))?;
-        let mut client = pool.get().map_err(|e| open_error(e.to_string()))?;
-        migrations::migrate(&mut client)?;
-        drop(client);
         Ok(Self {
-            pool: Some(pool),
+            pools: Some(Pools { durable, relaxed }),
             target,
             policy: RwLock::new(FleetPolicy::default()),
         })
@@ -157,36 +162,80 @@ impl PostgresStore {
 
     /// The applied schema version.
     pub fn schema_version(&self) -> Result<i64, StorageError> {
-        migrations::current_version(&mut *self.conn()?)
+        migrations::current_version(&mut self.conn()?.client)
     }
 
+    /// `synchronous_commit` as a session of the durable and of the relaxed pool sees it
+    /// (`on` and `off` unless the server or the connection string says otherwise).
+    pub fn commit_settings(&self) -> Result<(String, String), StorageError> {
+        let show = |pool: &Pool| -> Result<String, StorageError> {
+            Self::get(pool)?
+                .client
+                .query_one("SHOW synchronous_commit", &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(engine("read commit setting"))
+        };
+        Ok((show(&self.pools().durable)?, show(&self.pools().relaxed)?))
+    }
+
+    fn pools(&self) -> &Pools {
+        self.pools.as_ref().expect("the pools live until drop")
+    }
+
+    fn get(pool: &Pool) -> Result<Connection, StorageError> {
+        pool.get().map_err(|e| StorageError::Engine {
+            operation: "get a connection",
+            reason: e.to_string(),
+        })
+    }
+
+    /// A session of the durable pool.
     fn conn(&self) -> Result<Connection, StorageError> {
-        self.pool
-            .as_ref()
-            .expect("the pool lives until drop")
-            .get()
-            .map_err(|e| StorageError::Engine {
-                operation: "get a connection",
-                reason: e.to_string(),
-            })
+        Self::get(&self.pools().durable)
     }
 
-    /// Runs shared fleet logic in one transaction.
+    /// Runs shared logic in one durable transaction.
     fn with_sql<T>(
         &self,
         operation: &'static str,
         work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction().map_err(engine(operation))?;
-        let value = work(&mut PgSql(&mut tx))?;
+        let PgConnection { client, statements } = &mut *conn;
+        let mut tx = client.transaction().map_err(engine(operation))?;
+        let value = work(&mut PgSql::new(&mut tx, statements))?;
         tx.commit().map_err(engine(operation))?;
         Ok(value)
+    }
+
+    /// Runs shared logic that is a single statement (a read, or one write that is atomic on its
+    /// own) without `BEGIN`/`COMMIT` round trips, on the durable pool.
+    fn with_statement<T>(
+        &self,
+        _operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.conn()?;
+        let PgConnection { client, statements } = &mut *conn;
+        work(&mut PgSql::new(client, statements))
+    }
+
+    /// [`Self::with_statement`] on the relaxed pool (asynchronous commit; see `pool`): only for
+    /// request nonces.
+    fn with_relaxed_statement<T>(
+        &self,
+        _operation: &'static str,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = Self::get(&self.pools().relaxed)?;
+        let PgConnection { client, statements } = &mut *conn;
+        work(&mut PgSql::new(client, statements))
     }
 
     fn count(&self, sql: &str, kiosk_id: &str) -> Result<u64, StorageError> {
         let n: i64 = self
             .conn()?
+            .client
             .query_one(sql, &[&kiosk_id])
             .and_then(|row| row.try_get(0))
             .map_err(engine("count"))?;
@@ -199,10 +248,10 @@ impl Drop for PostgresStore {
     /// async context (the service's last reference can go away in one), so the pool is closed
     /// on a thread of its own.
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
+        if let Some(pools) = self.pools.take() {
             let closer = std::thread::Builder::new()
                 .name("kiosk-central-pg-close".into())
-                .spawn(move || drop(pool));
+                .spawn(move || drop(pools));
             if let Ok(closer) = closer {
                 let _ = closer.join();
             }
@@ -214,7 +263,9 @@ impl CentralStorage for PostgresStore {
     fn ingest_batch(&self, batch: &CheckedBatch) -> Result<IngestSummary, StorageError> {
         let policy = CentralStorage::policy(self);
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction().map_err(engine("begin batch"))?;
+        let PgConnection { client, statements } = &mut *conn;
+        let mut tx = client.transaction().map_err(engine("begin batch"))?;
+        let mut sql = PgSql::new(&mut tx, statements);
         if batch
             .accepted
             .iter()
@@ -222,48 +273,45 @@ impl CentralStorage for PostgresStore {
         {
             // Alarms of one kiosk change one at a time (a heartbeat or a second batch of the
             // same kiosk would otherwise race for the same alarm row).
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                &[&HEARTBEAT_LOCK_CLASS, &batch.kiosk_id],
-            )
-            .map_err(engine("lock kiosk alarms"))?;
+            lock_kiosk(&mut sql, "lock kiosk alarms", &batch.kiosk_id)?;
         }
-        let insert_event = tx
-            .prepare(
+        let mut stored = 0u32;
+        let mut duplicates = 0u32;
+        for event in &batch.accepted {
+            let inserted = sql.execute_typed(
+                "store event",
                 "INSERT INTO received_events
                      (kiosk_id, idempotency_key, seq, kind, payload, sealed_personal,
                       created_at, received_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (kiosk_id, idempotency_key) DO NOTHING",
-            )
-            .map_err(engine("store event"))?;
-        let mut stored = 0u32;
-        let mut duplicates = 0u32;
-        for event in &batch.accepted {
-            let inserted = tx
-                .execute(
-                    &insert_event,
-                    &[
-                        &batch.kiosk_id,
-                        &event.idempotency_key,
-                        &event.seq,
-                        &event.kind.as_str(),
-                        &event.payload_json,
-                        &event.sealed_personal,
-                        &event.created_at,
-                        &batch.received_at.rfc3339,
-                    ],
-                )
-                .map_err(engine("store event"))?;
+                &[
+                    &batch.kiosk_id,
+                    &event.idempotency_key,
+                    &event.seq,
+                    &event.kind.as_str(),
+                    &event.payload_json,
+                    &event.sealed_personal,
+                    &event.created_at,
+                    &batch.received_at.rfc3339,
+                ],
+            )?;
             if inserted == 1 {
                 stored += 1;
-                insert_projection(&mut tx, &batch.kiosk_id, &batch.received_at, event, &policy)?;
+                insert_projection(
+                    &mut sql,
+                    &batch.kiosk_id,
+                    &batch.received_at,
+                    event,
+                    &policy,
+                )?;
             } else {
                 duplicates += 1;
             }
         }
         for rejected in &batch.rejected {
-            tx.execute(
+            sql.execute_typed(
+                "record rejected event",
                 "INSERT INTO rejected_events (kiosk_id, seq, idempotency_key, reason, received_at)
                  VALUES ($1, $2, $3, $4, $5)",
                 &[
@@ -273,11 +321,11 @@ impl CentralStorage for PostgresStore {
                     &rejected.reason,
                     &batch.received_at.rfc3339,
                 ],
-            )
-            .map_err(engine("record rejected event"))?;
+            )?;
         }
-        let kiosk_cursor: i64 = tx
-            .query_one(
+        let kiosk_cursor: i64 = sql
+            .query_opt_typed(
+                "advance ack cursor",
                 "INSERT INTO kiosk_ack_cursor AS c (kiosk_id, acked_seq, updated_at)
                  VALUES ($1, $2, $3)
                  ON CONFLICT (kiosk_id) DO UPDATE
@@ -289,9 +337,12 @@ impl CentralStorage for PostgresStore {
                     &batch.highest_seq.max(0),
                     &batch.received_at.rfc3339,
                 ],
-            )
-            .and_then(|row| row.try_get(0))
-            .map_err(engine("advance ack cursor"))?;
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(engine("advance ack cursor"))?
+            .ok_or_else(|| StorageError::Corrupt("ack cursor upsert returned no row".into()))?;
+        drop(sql);
         tx.commit().map_err(engine("commit batch"))?;
         Ok(IngestSummary {
             kiosk_cursor,
@@ -300,23 +351,22 @@ impl CentralStorage for PostgresStore {
         })
     }
 
-    fn record_heartbeat(
+    fn answer_heartbeat(
         &self,
         heartbeat: &Heartbeat,
         received_at: &ServerTime,
-    ) -> Result<Vec<KioskTransition>, StorageError> {
+    ) -> Result<HeartbeatAnswer, StorageError> {
         let policy = CentralStorage::policy(self);
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction().map_err(engine("begin heartbeat"))?;
+        // The relaxed pool: this transaction commits asynchronously (see `pool`).
+        let mut conn = Self::get(&self.pools().relaxed)?;
+        let PgConnection { client, statements } = &mut *conn;
+        let mut tx = client.transaction().map_err(engine("begin heartbeat"))?;
+        let mut sql = PgSql::new(&mut tx, statements);
         // Two heartbeats of one kiosk (a retry racing the original, two central instances) must
         // not both see the old state: the advisory lock covers the kiosk's first heartbeat,
         // when there is no row to lock yet; FOR UPDATE keeps the offline sweep out meanwhile.
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[&HEARTBEAT_LOCK_CLASS, &heartbeat.kiosk_id],
-        )
-        .map_err(engine("lock kiosk state"))?;
-        let previous = PgSql(&mut tx)
+        lock_kiosk(&mut sql, "lock kiosk state", &heartbeat.kiosk_id)?;
+        let previous = sql
             .query_opt(
                 "read kiosk state",
                 &format!(
@@ -328,19 +378,25 @@ impl CentralStorage for PostgresStore {
             .map(|row| previous_state(&row))
             .transpose()?;
         let transitions = heartbeat_transitions(heartbeat, received_at, previous.as_ref());
-        upsert_kiosk_state(&mut tx, heartbeat, received_at)?;
+        upsert_kiosk_state(&mut sql, heartbeat, received_at)?;
         for t in &transitions {
-            insert_transition(&mut tx, t)?;
+            super::rows::insert_transition(&mut sql, t)?;
         }
         fleet::on_heartbeat(
-            &mut PgSql(&mut tx),
+            &mut sql,
             heartbeat,
             received_at,
             previous.as_ref().map(|p| &p.fleet),
             &policy,
         )?;
+        let desired_catalogue_version =
+            super::catalogue::desired_version(&mut sql, &heartbeat.kiosk_id)?;
+        drop(sql);
         tx.commit().map_err(engine("commit heartbeat"))?;
-        Ok(transitions)
+        Ok(HeartbeatAnswer {
+            transitions,
+            desired_catalogue_version,
+        })
     }
 
     fn mark_silent_kiosks_offline(
@@ -364,6 +420,7 @@ impl CentralStorage for PostgresStore {
     fn transactions(&self) -> Result<Vec<TransactionListing>, StorageError> {
         let rows = self
             .conn()?
+            .client
             .query(
                 "SELECT t.kiosk_id, t.idempotency_key, t.transaction_id, t.item_code, t.outcome,
                         t.masked_name, t.masked_id_number, r.rating::BIGINT, t.finished_at,
@@ -400,6 +457,7 @@ impl CentralStorage for PostgresStore {
 
     fn acked_seq(&self, kiosk_id: &str) -> Result<Option<i64>, StorageError> {
         self.conn()?
+            .client
             .query_opt(
                 "SELECT acked_seq FROM kiosk_ack_cursor WHERE kiosk_id = $1",
                 &[&kiosk_id],
@@ -411,6 +469,7 @@ impl CentralStorage for PostgresStore {
     fn kiosk_state(&self, kiosk_id: &str) -> Result<Option<KioskState>, StorageError> {
         let row = self
             .conn()?
+            .client
             .query_opt(
                 "SELECT connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
                         devices, items_offered, items_available, unavailable_items, outbox_depth,
@@ -431,6 +490,7 @@ impl CentralStorage for PostgresStore {
     fn kiosk_transitions(&self, kiosk_id: &str) -> Result<Vec<KioskTransition>, StorageError> {
         let rows = self
             .conn()?
+            .client
             .query(
                 "SELECT at, subject_kind, subject, from_state, from_detail, to_state, to_detail
                    FROM kiosk_transitions WHERE kiosk_id = $1 ORDER BY id",
@@ -460,6 +520,7 @@ impl CentralStorage for PostgresStore {
         idempotency_key: Uuid,
     ) -> Result<Option<SealedBytes>, StorageError> {
         self.conn()?
+            .client
             .query_opt(
                 "SELECT sealed_personal FROM received_events
                   WHERE kiosk_id = $1 AND idempotency_key = $2",
@@ -475,6 +536,7 @@ impl CentralStorage for PostgresStore {
 
     fn check_health(&self) -> Result<(), StorageError> {
         self.conn()?
+            .client
             .execute("SELECT 1", &[])
             .map(|_| ())
             .map_err(engine("health check"))
@@ -519,8 +581,22 @@ fn kiosk_state_row(row: &Row) -> Result<StoredKioskState, ::postgres::Error> {
     })
 }
 
+/// Takes the kiosk's transaction-scoped advisory lock (heartbeat state and alarms).
+fn lock_kiosk(
+    sql: &mut PgSql<'_, Transaction<'_>>,
+    operation: &'static str,
+    kiosk_id: &str,
+) -> Result<(), StorageError> {
+    sql.execute_typed(
+        operation,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&HEARTBEAT_LOCK_CLASS, &kiosk_id],
+    )?;
+    Ok(())
+}
+
 fn insert_projection(
-    tx: &mut Transaction<'_>,
+    sql: &mut PgSql<'_, Transaction<'_>>,
     kiosk_id: &str,
     received_at: &ServerTime,
     event: &AcceptedEvent,
@@ -529,19 +605,20 @@ fn insert_projection(
     match &event.projection {
         EventProjection::LogOnly => Ok(()),
         EventProjection::Fault(fault) => {
-            fleet::apply_fault(&mut PgSql(tx), kiosk_id, fault, received_at, policy)?;
+            fleet::apply_fault(sql, kiosk_id, fault, received_at, policy)?;
             Ok(())
         }
         EventProjection::Disinfection(row) => fleet::insert_disinfection(
-            &mut PgSql(tx),
+            sql,
             kiosk_id,
             &event.idempotency_key.to_string(),
             row,
             received_at,
         ),
         // A transaction id seen twice under different idempotency keys keeps its first row.
-        EventProjection::Transaction(row) => tx
-            .execute(
+        EventProjection::Transaction(row) => sql
+            .execute_typed(
+                "store transaction",
                 "INSERT INTO transactions
                      (kiosk_id, transaction_id, idempotency_key, item_code, item_name, department,
                       outcome, masked_name, masked_id_number, started_at, finished_at,
@@ -568,11 +645,11 @@ fn insert_projection(
                     &local_day(&row.finished_at),
                 ],
             )
-            .map(|_| ())
-            .map_err(engine("store transaction")),
+            .map(|_| ()),
         // A transaction keeps the first rating received for it.
-        EventProjection::Rating(row) => tx
-            .execute(
+        EventProjection::Rating(row) => sql
+            .execute_typed(
+                "store rating",
                 "INSERT INTO ratings
                      (kiosk_id, transaction_id, idempotency_key, item_code, rating, rated_at,
                       received_at)
@@ -588,18 +665,18 @@ fn insert_projection(
                     &received_at.rfc3339,
                 ],
             )
-            .map(|_| ())
-            .map_err(engine("store rating")),
+            .map(|_| ()),
     }
 }
 
 fn upsert_kiosk_state(
-    tx: &mut Transaction<'_>,
+    sql: &mut PgSql<'_, Transaction<'_>>,
     heartbeat: &Heartbeat,
     received_at: &ServerTime,
 ) -> Result<(), StorageError> {
     let (devices, unavailable) = heartbeat_json_columns(heartbeat)?;
-    tx.execute(
+    sql.execute_typed(
+        "store kiosk state",
         "INSERT INTO kiosk_state
              (kiosk_id, connectivity, heartbeat_seq, sent_at, software_version, catalogue_version,
               devices, items_offered, items_available, unavailable_items, outbox_depth,
@@ -637,28 +714,6 @@ fn upsert_kiosk_state(
             &received_at.rfc3339,
             &received_at.unix_ms,
         ],
-    )
-    .map_err(engine("store kiosk state"))?;
-    Ok(())
-}
-
-fn insert_transition(tx: &mut Transaction<'_>, t: &KioskTransition) -> Result<(), StorageError> {
-    let (subject_kind, subject) = subject_columns(&t.subject);
-    tx.execute(
-        "INSERT INTO kiosk_transitions
-             (kiosk_id, at, subject_kind, subject, from_state, from_detail, to_state, to_detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[
-            &t.kiosk_id,
-            &t.at,
-            &subject_kind,
-            &subject,
-            &t.from_state,
-            &t.from_detail,
-            &t.to_state,
-            &t.to_detail,
-        ],
-    )
-    .map_err(engine("record transition"))?;
+    )?;
     Ok(())
 }
