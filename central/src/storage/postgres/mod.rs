@@ -342,7 +342,6 @@ impl CentralStorage for PostgresStore {
             .transpose()
             .map_err(engine("advance ack cursor"))?
             .ok_or_else(|| StorageError::Corrupt("ack cursor upsert returned no row".into()))?;
-        drop(sql);
         tx.commit().map_err(engine("commit batch"))?;
         Ok(IngestSummary {
             kiosk_cursor,
@@ -391,7 +390,6 @@ impl CentralStorage for PostgresStore {
         )?;
         let desired_catalogue_version =
             super::catalogue::desired_version(&mut sql, &heartbeat.kiosk_id)?;
-        drop(sql);
         tx.commit().map_err(engine("commit heartbeat"))?;
         Ok(HeartbeatAnswer {
             transitions,
