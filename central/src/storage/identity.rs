@@ -190,7 +190,9 @@ pub(crate) fn remember_nonce(
     Ok(stamped == 1)
 }
 
-/// Drops every kiosk's nonces older than the window (the sweep); how many.
+/// Drops every kiosk's nonces older than the window (the sweep); how many. One statement,
+/// committed asynchronously on PostgreSQL like the nonces themselves: its many deleted rows'
+/// WAL then never holds up the durable commits of outbox batches.
 pub(crate) fn prune_nonces(sql: &mut dyn Sql, before_unix_ms: i64) -> Result<u64, StorageError> {
     sql.execute(
         "prune request nonces",
@@ -280,7 +282,7 @@ macro_rules! identity_methods {
         }
 
         fn prune_nonces(&self, before_unix_ms: i64) -> Result<u64, StorageError> {
-            self.with_sql("prune request nonces", |sql| {
+            self.with_relaxed_statement("prune request nonces", |sql| {
                 $crate::storage::identity::prune_nonces(sql, before_unix_ms)
             })
         }
