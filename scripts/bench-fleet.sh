@@ -125,6 +125,8 @@ stop_central() {
 HB_TARGET=$(python3 -c "print(round($PG_KIOSKS / 30))")
 # CPU time (clock ticks) of a process, all its threads; of the PostgreSQL server and backends.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Busy ticks of the whole machine (every process): user, nice, system, irq, softirq, steal.
+machine_busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 pg_cpu_ticks() {
     local main total=0
     main=$(head -n 1 "$WORK/pg/data/postmaster.pid")
@@ -157,8 +159,9 @@ run_engine() {
     say "$name: load ($kiosks kiosks, heartbeat every $interval s, 50 transactions/kiosk/day x $compression)"
     # Where the time goes: CPU seconds of the service, of PostgreSQL and of the simulator over
     # the load phase, and a system-wide perf profile of part of it.
-    local central_cpu0 pg_cpu0 commits0 perf_pid=""
+    local central_cpu0 pg_cpu0 commits0 machine0 perf_pid=""
     central_cpu0=$(cpu_ticks "$CENTRAL_PID")
+    machine0=$(machine_busy_ticks)
     pg_cpu0=$(pg_cpu_ticks)
     commits0=$(pg_commits)
     if [ "$PROFILE" = 1 ]; then
@@ -169,9 +172,9 @@ run_engine() {
     t0=$(date +%s.%N)
     sim_cpu=$( { TIMEFORMAT='%3U %3S'; time "${sim[@]}" --json "$WORK/$name-load.json" load \
         --heartbeat-interval-s "$interval" --compression "$compression" --duration-s "$LOAD_S" >&2; } 2>&1 | tail -n 1)
-    python3 -c "import json,sys; t=int(sys.argv[5]); print(json.dumps({'wall_s': float(sys.argv[1]), 'central_s': (int(sys.argv[2])-int(sys.argv[3]))/t, 'postgres_s': int(sys.argv[4])/t, 'sim_s': sum(map(float, sys.argv[6].split()))}))" \
+    python3 -c "import json,sys; t=int(sys.argv[5]); print(json.dumps({'wall_s': float(sys.argv[1]), 'central_s': (int(sys.argv[2])-int(sys.argv[3]))/t, 'postgres_s': int(sys.argv[4])/t, 'sim_s': sum(map(float, sys.argv[6].split())), 'machine_s': int(sys.argv[7])/t}))" \
         "$(python3 -c "import time; print(time.time() - $t0)")" "$(cpu_ticks "$CENTRAL_PID")" "$central_cpu0" \
-        "$(( $(pg_cpu_ticks) - pg_cpu0 ))" "$(getconf CLK_TCK)" "$sim_cpu" >"$WORK/$name-cpu.json"
+        "$(( $(pg_cpu_ticks) - pg_cpu0 ))" "$(getconf CLK_TCK)" "$sim_cpu" "$(( $(machine_busy_ticks) - machine0 ))" >"$WORK/$name-cpu.json"
     echo "$(( $(pg_commits) - commits0 ))" >"$WORK/$name-commits.txt"
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" || true
@@ -309,9 +312,10 @@ w("")
 w(f"- Commit {commit}.")
 w(f"- Date: {started} (UTC); whole run {int(total_s)//60} min {int(total_s)%60} s, release build step {build_s} s.")
 w(f"- CPU: {machine['cpu']}, **{machine['cores']} cores** (KVM guest), {machine['memory_gib']} GiB RAM.")
-w("- **Shared machine**: other sessions were compiling and testing during the run, so the two cores were")
-w("  not ours alone; the simulator (signing, HTTP client) also runs on the same two cores as the")
-w(f"  service and PostgreSQL. Load at report time: `{other}`.")
+w("- **Shared machine**: other sessions may be compiling and testing during the run, so the two cores are")
+w("  not ours alone (the CPU table below says how much everything else used during the load phase); the")
+w("  simulator (signing, HTTP client) also runs on the same two cores as the service and PostgreSQL.")
+w(f"  Load at report time: `{other}`.")
 w(f"- {pg_version}, fresh `initdb` in a temporary folder, loopback TCP, **default durability** (fsync on,")
 w(f"  `synchronous_commit = on` server-wide, full page writes), `shared_buffers = 256MB`; `pg_test_fsync`: {fdatasync} fdatasync/s on its disk.")
 w(f"- The disk's flushes stall now and then: {fsync_stalls} (probe before the run). Every durable")
@@ -388,15 +392,16 @@ cpu = {e: json.load(open(os.path.join(work, f"{e}-cpu.json"))) for e in engines 
 if cpu:
     w("CPU seconds used during the whole load phase (wall time in brackets), and per request (heartbeats + uploads):")
     w("")
-    w("| engine | kiosk-central | PostgreSQL server | fleet-sim | requests | central ms CPU / request | PostgreSQL transactions / request (a lone statement counts as one) |")
-    w("|---|---|---|---|---|---|---|")
+    w("| engine | kiosk-central | PostgreSQL server | fleet-sim | anything else on the machine | requests | central ms CPU / request | PostgreSQL transactions / request (a lone statement counts as one) |")
+    w("|---|---|---|---|---|---|---|---|")
     for e, c in cpu.items():
         reqs = sum(k.get("requests", 0) for k in ld[e]["load"]["by_kind"].values())
         pg_s = f(c["postgres_s"]) if e == "postgres" else "–"
         per = c["central_s"] * 1000 / reqs if reqs else None
         commits = read(f"{e}-commits.txt")
         per_commit = f(int(commits) / reqs, 1) if e == "postgres" and commits and reqs else "–"
-        w(f"| {e} | {f(c['central_s'])} s | {pg_s} s | {f(c['sim_s'])} s | {reqs:,} ({f(c['wall_s'])} s) | {f(per,2)} | {per_commit} |")
+        other = c["machine_s"] - c["central_s"] - c["sim_s"] - (c["postgres_s"] if e == "postgres" else 0) if "machine_s" in c else None
+        w(f"| {e} | {f(c['central_s'])} s | {pg_s} s | {f(c['sim_s'])} s | {f(other)} s | {reqs:,} ({f(c['wall_s'])} s) | {f(per,2)} | {per_commit} |")
     w("")
 comm = read("postgres-perf-comm.txt")
 if comm:

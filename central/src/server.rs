@@ -289,6 +289,7 @@ async fn start(
     let (stop, stopped) = oneshot::channel::<()>();
     let sweep_every = options.sweep_every;
     let server = tokio::spawn(async move {
+        let pruner = tokio::spawn(prune_nonces(Arc::clone(&store), NONCE_PRUNE_EVERY));
         let sweeper = tokio::spawn(sweep(store, sweep_every));
         // Dropping the RunningCentral drops the sender, which stops the server too.
         let shutdown = async {
@@ -302,6 +303,7 @@ async fn start(
             tracing::error!(%error, "central server failed");
         }
         sweeper.abort();
+        pruner.abort();
     });
     tracing::info!(
         %addr,
@@ -309,6 +311,35 @@ async fn start(
         "central service listening"
     );
     Ok(RunningCentral { addr, stop, server })
+}
+
+/// How often old request nonces are forgotten, and the most at a time: pruning every second
+/// keeps each delete small (a few hundred rows at a province's request rate) instead of one
+/// burst per sweep that other requests would wait behind; the batch is above any request rate.
+const NONCE_PRUNE_EVERY: Duration = Duration::from_secs(1);
+const NONCE_PRUNE_BATCH: u64 = 5_000;
+
+/// A sweep taking this long is logged (it runs beside the kiosks' requests).
+const SLOW_SWEEP: Duration = Duration::from_millis(250);
+
+/// Forgets request nonces older than the replay window, a bounded batch every `every`.
+async fn prune_nonces(store: Arc<dyn CentralStorage>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let store = Arc::clone(&store);
+        let pruned = tokio::task::spawn_blocking(move || {
+            let before = ServerTime::now().unix_ms - crate::api::NONCE_KEEP_MS;
+            store.prune_nonces(before, NONCE_PRUNE_BATCH)
+        })
+        .await;
+        match pruned {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "pruning request nonces failed"),
+            Err(error) => tracing::error!(%error, "nonce pruning task failed"),
+        }
+    }
 }
 
 /// The periodic sweep: marks kiosks offline once they miss three heartbeats (DESIGN §8: offline
@@ -322,19 +353,25 @@ async fn sweep(store: Arc<dyn CentralStorage>, every: Duration) {
         let store = Arc::clone(&store);
         let swept = tokio::task::spawn_blocking(move || {
             let now = ServerTime::now();
-            if let Err(error) = store.prune_nonces(now.unix_ms - crate::api::NONCE_KEEP_MS) {
-                tracing::error!(%error, "pruning request nonces failed");
-            }
+            let started = std::time::Instant::now();
             if let Err(error) =
                 store.prune_console_sessions(now.unix_ms, crate::console::SESSION_IDLE_MS)
             {
                 tracing::error!(%error, "pruning console sessions failed");
             }
-            store.sweep(&now)
+            store.sweep(&now).map(|report| (report, started.elapsed()))
         })
         .await;
         match swept {
-            Ok(Ok(report)) => {
+            Ok(Ok((report, took))) => {
+                if took >= SLOW_SWEEP {
+                    tracing::warn!(
+                        took_ms = took.as_millis() as u64,
+                        went_offline = report.went_offline.len(),
+                        escalated = report.escalated.len(),
+                        "sweep was slow"
+                    );
+                }
                 for kiosk_id in &report.went_offline {
                     tracing::warn!(%kiosk_id, "kiosk missed its heartbeats; offline");
                 }

@@ -412,11 +412,31 @@ fn nonces_are_remembered_within_the_window_then_pruned(engine: Engine) {
             .expect("nonce")
     );
     assert_eq!(
-        store.prune_nonces(t0 + 1).expect("prune"),
+        store.prune_nonces(t0 + 1, 1000).expect("prune"),
         1,
         "b's old nonce"
     );
     assert_eq!(fx.query_i64("SELECT COUNT(*) FROM request_nonces"), 1);
+    // A backlog goes a bounded batch at a time, oldest first.
+    for n in 0..5 {
+        assert!(
+            store
+                .remember_nonce("c", &format!("old-{n}"), t0 + n, keep)
+                .expect("nonce")
+        );
+    }
+    assert_eq!(store.prune_nonces(t0 + 100, 2).expect("prune"), 2);
+    assert_eq!(store.prune_nonces(t0 + 100, 2).expect("prune"), 2);
+    assert_eq!(
+        fx.query_i64("SELECT COUNT(*) FROM request_nonces WHERE kiosk_id = 'c'"),
+        1
+    );
+    assert_eq!(
+        fx.query_i64("SELECT MIN(seen_unix_ms) FROM request_nonces WHERE kiosk_id = 'c'"),
+        t0 + 4,
+        "the oldest went first"
+    );
+    assert_eq!(store.prune_nonces(t0 + 100, 2).expect("prune"), 1);
 }
 
 fn kiosk_command_line(engine: Engine) {

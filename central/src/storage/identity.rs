@@ -9,8 +9,8 @@
 //!   after revocation is "make a new code, enrol again". Revoking also consumes the kiosk's
 //!   outstanding codes, so a code handed out before the revocation cannot bring it back.
 //! * A nonce is remembered per kiosk with the time it was seen; one `INSERT … ON CONFLICT DO
-//!   UPDATE … WHERE` says whether it is new within the window. The periodic sweep forgets nonces
-//!   older than the window. On PostgreSQL the nonce is committed asynchronously (a nonce lost
+//!   UPDATE … WHERE` says whether it is new within the window. A task forgets nonces older than
+//!   the window every second, a bounded batch at a time. On PostgreSQL the nonce is committed asynchronously (a nonce lost
 //!   in a crash belongs to a request whose timestamp expires within the window anyway).
 
 use super::StorageError;
@@ -172,7 +172,7 @@ pub(crate) fn revoke(
 
 /// Remembers a nonce; `false` when the kiosk already used it within the window. One statement:
 /// a nonce not seen, or last seen before the window, is (re)stamped with `now`; one seen within
-/// the window changes nothing. The sweep forgets old nonces ([`prune_nonces`]).
+/// the window changes nothing. A periodic task forgets old nonces ([`prune_nonces`]).
 pub(crate) fn remember_nonce(
     sql: &mut dyn Sql,
     kiosk_id: &str,
@@ -193,11 +193,17 @@ pub(crate) fn remember_nonce(
 /// Drops every kiosk's nonces older than the window (the sweep); how many. One statement,
 /// committed asynchronously on PostgreSQL like the nonces themselves: its many deleted rows'
 /// WAL then never holds up the durable commits of outbox batches.
-pub(crate) fn prune_nonces(sql: &mut dyn Sql, before_unix_ms: i64) -> Result<u64, StorageError> {
+pub(crate) fn prune_nonces(
+    sql: &mut dyn Sql,
+    before_unix_ms: i64,
+    limit: u64,
+) -> Result<u64, StorageError> {
     sql.execute(
         "prune request nonces",
-        "DELETE FROM request_nonces WHERE seen_unix_ms < $1",
-        vals![before_unix_ms],
+        "DELETE FROM request_nonces WHERE (kiosk_id, nonce) IN (
+             SELECT kiosk_id, nonce FROM request_nonces WHERE seen_unix_ms < $1
+              ORDER BY seen_unix_ms LIMIT $2)",
+        vals![before_unix_ms, i64::try_from(limit).unwrap_or(i64::MAX)],
     )
 }
 
@@ -281,9 +287,9 @@ macro_rules! identity_methods {
             })
         }
 
-        fn prune_nonces(&self, before_unix_ms: i64) -> Result<u64, StorageError> {
+        fn prune_nonces(&self, before_unix_ms: i64, limit: u64) -> Result<u64, StorageError> {
             self.with_relaxed_statement("prune request nonces", |sql| {
-                $crate::storage::identity::prune_nonces(sql, before_unix_ms)
+                $crate::storage::identity::prune_nonces(sql, before_unix_ms, limit)
             })
         }
     };

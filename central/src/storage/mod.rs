@@ -460,8 +460,9 @@ pub trait CentralStorage: Send + Sync + 'static {
         keep_ms: i64,
     ) -> Result<bool, StorageError>;
 
-    /// Forgets nonces seen before `before_unix_ms`; how many.
-    fn prune_nonces(&self, before_unix_ms: i64) -> Result<u64, StorageError>;
+    /// Forgets nonces seen before `before_unix_ms`, at most `limit` of them, oldest first (a
+    /// backlog is worked off over several calls instead of one long delete); how many.
+    fn prune_nonces(&self, before_unix_ms: i64, limit: u64) -> Result<u64, StorageError>;
 
     // ---- console: users, sessions, audit log (see [`console`]) ----------------------------
 
