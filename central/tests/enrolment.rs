@@ -7,9 +7,9 @@
 mod common;
 
 use common::*;
-use kiosk_central::CentralThread;
 use kiosk_central::clock::ServerTime;
 use kiosk_central::identity;
+use kiosk_central::{CentralStorage, CentralThread};
 use kiosk_protocol::request_signing::{
     ENROL_PATH, KioskKey, MAX_CLOCK_SKEW_S, SignatureHeaders, new_nonce,
 };
@@ -504,4 +504,131 @@ fn kiosk_command_line(engine: Engine) {
     assert_eq!(kiosk.enrol(&again).0, 201, "same key may enrol again");
     assert_eq!(kiosk.call("POST", "/api/v1/heartbeat", &hb(3)).0, 200);
     central.shutdown();
+}
+
+/// Several central instances on one PostgreSQL: each keeps enrolled keys in memory and hears
+/// every change another instance (or the CLI) makes, so a kiosk revoked or re-enrolled anywhere
+/// is judged by its current key everywhere.
+#[test]
+fn postgres_instances_hear_each_others_key_changes() {
+    let fx = Fixture::new(Engine::Postgres, "key_cache");
+    let url = fx.postgres_url.clone().expect("postgres");
+    let a = kiosk_central::PostgresStore::open(&url).expect("instance a");
+    let b = kiosk_central::PostgresStore::open(&url).expect("instance b");
+    wait_for("both listeners", || {
+        a.caches_kiosk_keys() && b.caches_kiosk_keys()
+    });
+    let enrol = |store: &kiosk_central::PostgresStore, code: &str, key: &KioskKey| {
+        let now = ServerTime::now();
+        store
+            .create_enrolment_code(
+                KIOSK_1,
+                &identity::code_hash(code),
+                "test",
+                &now,
+                now.unix_ms + 60_000,
+            )
+            .expect("code");
+        store
+            .enrol_kiosk(
+                KIOSK_1,
+                &identity::code_hash(code),
+                &key.public_key_hex(),
+                &now,
+            )
+            .expect("store")
+            .expect("enrolled");
+    };
+    let first = KioskKey::generate();
+    enrol(&b, "CODE-ONE", &first);
+    let seen = a.kiosk_key(KIOSK_1).expect("read").expect("enrolled");
+    assert_eq!(seen.public_key, first.public_key_hex());
+
+    // Served from memory: a change behind the service's back (no announcement) is not seen.
+    // (A lookup racing the enrolment's own announcement is not kept, hence the retries.)
+    let set_key = |key: &str| {
+        fx.execute_sql(&format!(
+            "UPDATE kiosk_keys SET public_key = '{key}' WHERE kiosk_id = '{KIOSK_1}'"
+        ))
+    };
+    wait_for("a serves the key from memory", || {
+        set_key(&first.public_key_hex());
+        a.kiosk_key(KIOSK_1).expect("read");
+        set_key("not-a-key");
+        a.kiosk_key(KIOSK_1).expect("read").expect("row").public_key == first.public_key_hex()
+    });
+
+    // Revoked through b: a hears it.
+    b.revoke_kiosk(KIOSK_1, "ops", &ServerTime::now())
+        .expect("store")
+        .expect("was enrolled");
+    wait_for("a sees the revocation", || {
+        a.kiosk_key(KIOSK_1)
+            .expect("read")
+            .is_some_and(|k| k.revoked_at.is_some())
+    });
+
+    // Enrolled again with a new key through b: a judges by the new key.
+    let second = KioskKey::generate();
+    enrol(&b, "CODE-TWO", &second);
+    wait_for("a sees the new key", || {
+        a.kiosk_key(KIOSK_1)
+            .expect("read")
+            .is_some_and(|k| k.revoked_at.is_none() && k.public_key == second.public_key_hex())
+    });
+}
+
+/// A kiosk re-enrolled through another instance is accepted by a running service straight away,
+/// before that service has heard the announcement: a signature that fails against a cached key
+/// is checked again against the table.
+#[test]
+fn postgres_service_accepts_a_key_enrolled_elsewhere_at_once() {
+    let fx = Fixture::new(Engine::Postgres, "key_cache_service");
+    let central = signed_service(&fx);
+    let base = central.url();
+    let client = Client::new(base.clone());
+    let kiosk = enrolled(&base, &client, KIOSK_1);
+    let hb = |seq| heartbeat(KIOSK_1, seq, "online", None);
+    assert_eq!(kiosk.call("POST", "/api/v1/heartbeat", &hb(1)).0, 200);
+    let elsewhere = fx.store();
+    for round in 0..5u64 {
+        let renewed = Kiosk {
+            base: &base,
+            id: KIOSK_1,
+            key: KioskKey::generate(),
+        };
+        let now = ServerTime::now();
+        let code = format!("CODE-ROUND-{round}");
+        elsewhere
+            .create_enrolment_code(
+                KIOSK_1,
+                &identity::code_hash(&code),
+                "t",
+                &now,
+                now.unix_ms + 60_000,
+            )
+            .expect("code");
+        elsewhere
+            .enrol_kiosk(
+                KIOSK_1,
+                &identity::code_hash(&code),
+                &renewed.key.public_key_hex(),
+                &now,
+            )
+            .expect("store")
+            .expect("enrolled");
+        let (status, reply) = renewed.call("POST", "/api/v1/heartbeat", &hb(2 + round));
+        assert_eq!(status, 200, "round {round}: {reply}");
+    }
+    // The first key is out.
+    assert_eq!(kiosk.call("POST", "/api/v1/heartbeat", &hb(10)).0, 401);
+    central.shutdown();
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

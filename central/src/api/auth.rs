@@ -11,7 +11,7 @@
 use super::{ApiError, AppState, MAX_BODY_BYTES, with_store};
 use crate::clock::ServerTime;
 use crate::config::KioskCredential;
-use crate::storage::{CentralStorage, StorageError};
+use crate::storage::{CentralStorage, KioskKeyRecord, StorageError};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -214,13 +214,23 @@ fn check_signed_request(
     body: &[u8],
     now_unix_ms: i64,
 ) -> Result<SignedRequestCheck, StorageError> {
-    let Some(record) = store.kiosk_key(&headers.kiosk_id)? else {
+    let verify = |record: &KioskKeyRecord| {
+        KioskPublicKey::from_hex(&record.public_key)
+            .and_then(|key| key.verify_request(headers, method, path, body))
+    };
+    let Some(mut record) = store.kiosk_key(&headers.kiosk_id)? else {
         return Ok(SignedRequestCheck::NotEnrolled);
     };
-    let verified = KioskPublicKey::from_hex(&record.public_key)
-        .and_then(|key| key.verify_request(headers, method, path, body));
-    if let Err(error) = verified {
-        return Ok(SignedRequestCheck::BadSignature(error));
+    if verify(&record).is_err() {
+        // A key another instance replaced a moment ago may still be cached here: read it again.
+        store.forget_cached_key(&headers.kiosk_id);
+        match store.kiosk_key(&headers.kiosk_id)? {
+            Some(fresh) => record = fresh,
+            None => return Ok(SignedRequestCheck::NotEnrolled),
+        }
+        if let Err(error) = verify(&record) {
+            return Ok(SignedRequestCheck::BadSignature(error));
+        }
     }
     if record.revoked_at.is_some() {
         return Ok(SignedRequestCheck::Revoked);

@@ -8,6 +8,10 @@
 //! * Enrolling stores (or replaces) the kiosk's public key and clears a revocation: re-enrolment
 //!   after revocation is "make a new code, enrol again". Revoking also consumes the kiosk's
 //!   outstanding codes, so a code handed out before the revocation cannot bring it back.
+//! * Every engine says how it caches keys (`cached_key`, `forget_key`) and announces a change
+//!   inside the changing transaction (`announce_key_change`): SQLite reads the key every time
+//!   (a local file, one process); PostgreSQL keeps keys in memory and tells every instance
+//!   (`postgres/key_cache.rs`).
 //! * A nonce is remembered per kiosk with the time it was seen; one `INSERT … ON CONFLICT DO
 //!   UPDATE … WHERE` says whether it is new within the window. A task forgets nonces older than
 //!   the window every second, a bounded batch at a time. On PostgreSQL the nonce is committed asynchronously (a nonce lost
@@ -240,17 +244,24 @@ macro_rules! identity_methods {
             Result<$crate::storage::KioskKeyRecord, $crate::storage::EnrolRefusal>,
             StorageError,
         > {
-            self.with_sql("enrol kiosk", |sql| {
-                $crate::storage::identity::enrol(sql, kiosk_id, code_hash, public_key, at)
-            })
+            let enrolled = self.with_sql("enrol kiosk", |sql| {
+                let enrolled =
+                    $crate::storage::identity::enrol(sql, kiosk_id, code_hash, public_key, at)?;
+                Self::announce_key_change(sql, kiosk_id)?;
+                Ok(enrolled)
+            });
+            self.forget_key(kiosk_id);
+            enrolled
         }
 
         fn kiosk_key(
             &self,
             kiosk_id: &str,
         ) -> Result<Option<$crate::storage::KioskKeyRecord>, StorageError> {
-            self.with_statement("read kiosk key", |sql| {
-                $crate::storage::identity::kiosk_key(sql, kiosk_id)
+            self.cached_key(kiosk_id, || {
+                self.with_statement("read kiosk key", |sql| {
+                    $crate::storage::identity::kiosk_key(sql, kiosk_id)
+                })
             })
         }
 
@@ -264,9 +275,13 @@ macro_rules! identity_methods {
             by: &str,
             at: &ServerTime,
         ) -> Result<Option<$crate::storage::KioskKeyRecord>, StorageError> {
-            self.with_sql("revoke kiosk", |sql| {
-                $crate::storage::identity::revoke(sql, kiosk_id, by, at)
-            })
+            let revoked = self.with_sql("revoke kiosk", |sql| {
+                let revoked = $crate::storage::identity::revoke(sql, kiosk_id, by, at)?;
+                Self::announce_key_change(sql, kiosk_id)?;
+                Ok(revoked)
+            });
+            self.forget_key(kiosk_id);
+            revoked
         }
 
         fn remember_nonce(

@@ -437,8 +437,15 @@ pub trait CentralStorage: Send + Sync + 'static {
         at: &ServerTime,
     ) -> Result<Result<KioskKeyRecord, EnrolRefusal>, StorageError>;
 
-    /// The kiosk's enrolled key (revoked or not).
+    /// The kiosk's enrolled key (revoked or not). An engine may serve it from memory when it
+    /// hears every change of the table (PostgreSQL: LISTEN/NOTIFY across instances).
     fn kiosk_key(&self, kiosk_id: &str) -> Result<Option<KioskKeyRecord>, StorageError>;
+
+    /// Drops the kiosk's key from the engine's memory, if it keeps keys there, so that the next
+    /// [`Self::kiosk_key`] reads the table.
+    fn forget_cached_key(&self, kiosk_id: &str) {
+        let _ = kiosk_id;
+    }
 
     /// Every enrolled kiosk's key, by kiosk id.
     fn kiosk_keys(&self) -> Result<Vec<KioskKeyRecord>, StorageError>;

@@ -127,6 +127,21 @@ impl SqliteStore {
         self.with_statement(operation, work)
     }
 
+    /// Kiosk keys are read from the file every time (one process, no network round trip).
+    fn cached_key(
+        &self,
+        _kiosk_id: &str,
+        read: impl FnOnce() -> Result<Option<super::KioskKeyRecord>, StorageError>,
+    ) -> Result<Option<super::KioskKeyRecord>, StorageError> {
+        read()
+    }
+
+    fn forget_key(&self, _kiosk_id: &str) {}
+
+    fn announce_key_change(_sql: &mut dyn Sql, _kiosk_id: &str) -> Result<(), StorageError> {
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (an open transaction
         // is rolled back when dropped), so a poisoned lock is safe to keep using.

@@ -8,6 +8,7 @@
 //! Unlike SQLite, several connections (and several central instances) write at once, so the
 //! heartbeat path serialises per kiosk with a transaction-scoped advisory lock and a row lock.
 
+mod key_cache;
 pub mod migrations;
 mod pool;
 
@@ -57,6 +58,7 @@ impl Default for PostgresOptions {
 pub struct PostgresStore {
     /// Always `Some` until dropped (see the `Drop` impl).
     pools: Option<Pools>,
+    keys: key_cache::KeyCache,
     target: String,
     policy: RwLock<FleetPolicy>,
 }
@@ -146,10 +148,17 @@ impl PostgresStore {
         let mut conn = durable.get().map_err(|e| open_error(e.to_string()))?;
         migrations::migrate(&mut conn.client)?;
         drop(conn);
-        let relaxed = pool::build(config, Commit::Relaxed, max, options.connection_timeout)
-            .map_err(|e| open_error(e.to_string()))?;
+        let relaxed = pool::build(
+            config.clone(),
+            Commit::Relaxed,
+            max,
+            options.connection_timeout,
+        )
+        .map_err(|e| open_error(e.to_string()))?;
+        let keys = key_cache::KeyCache::start(config);
         Ok(Self {
             pools: Some(Pools { durable, relaxed }),
+            keys,
             target,
             policy: RwLock::new(FleetPolicy::default()),
         })
@@ -176,6 +185,33 @@ impl PostgresStore {
                 .map_err(engine("read commit setting"))
         };
         Ok((show(&self.pools().durable)?, show(&self.pools().relaxed)?))
+    }
+
+    /// Whether enrolled keys are served from memory (the key-change listener is connected).
+    pub fn caches_kiosk_keys(&self) -> bool {
+        self.keys.is_listening()
+    }
+
+    fn cached_key(
+        &self,
+        kiosk_id: &str,
+        read: impl FnOnce() -> Result<Option<super::KioskKeyRecord>, StorageError>,
+    ) -> Result<Option<super::KioskKeyRecord>, StorageError> {
+        self.keys.get_or_read(kiosk_id, read)
+    }
+
+    fn forget_key(&self, kiosk_id: &str) {
+        self.keys.forget(kiosk_id);
+    }
+
+    /// Tells every instance's key cache, at commit, that the kiosk's key changed.
+    fn announce_key_change(sql: &mut dyn Sql, kiosk_id: &str) -> Result<(), StorageError> {
+        sql.execute(
+            "announce key change",
+            "SELECT pg_notify($1, $2)::text",
+            &[key_cache::KEY_CHANNEL.into(), kiosk_id.into()],
+        )?;
+        Ok(())
     }
 
     fn pools(&self) -> &Pools {
@@ -538,6 +574,10 @@ impl CentralStorage for PostgresStore {
             .execute("SELECT 1", &[])
             .map(|_| ())
             .map_err(engine("health check"))
+    }
+
+    fn forget_cached_key(&self, kiosk_id: &str) {
+        self.forget_key(kiosk_id);
     }
 
     fleet_methods!();
