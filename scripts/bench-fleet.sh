@@ -192,18 +192,16 @@ run_engine sqlite "$SQLITE_KIOSKS" --db "$WORK/sqlite/central.db"
 run_engine postgres "$PG_KIOSKS" --postgres "$PG_URL"
 
 # --- pgbench: the same row operations, without HTTP, signatures or the service ----------------
-# One signed heartbeat in central (PostgresStore): read the kiosk key (one statement, no
-# transaction block); remember the nonce (one upsert statement); in one transaction the
+# One signed heartbeat in central (PostgresStore; the kiosk's key comes from its in-memory key
+# cache): remember the nonce (one upsert statement); in one transaction the
 # per-kiosk advisory lock, the previous state FOR UPDATE, the kiosk_state upsert, the
 # availability-bucket upsert and the desired catalogue version. Central runs the last two on its
 # relaxed pool (sessions with synchronous_commit=off); the pgbench runs of this script get the same
 # through PGOPTIONS, and one more run commits durably for comparison.
 NONCE_UPSERT="INSERT INTO request_nonces (kiosk_id, nonce, seen_unix_ms) VALUES ('pgb-' || :k, md5(random()::text), (:now_ms)::bigint) ON CONFLICT (kiosk_id, nonce) DO UPDATE SET seen_unix_ms = excluded.seen_unix_ms WHERE request_nonces.seen_unix_ms < (:now_ms)::bigint - 600000;"
-KEY_READ="SELECT kiosk_id, public_key, enrolled_at, revoked_at, revoked_by FROM kiosk_keys WHERE kiosk_id = 'pgb-' || :k;"
 cat >"$WORK/heartbeat.sql" <<EOF
 \set k random(1, $PG_KIOSKS)
 SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms \gset
-$KEY_READ
 $NONCE_UPSERT
 BEGIN;
 SELECT pg_advisory_xact_lock(1802003060, hashtext('pgb-' || :k));
@@ -219,13 +217,12 @@ COMMIT;
 EOF
 # Strings holding a colon are pgbench variables (-D below): pgbench would read ':00' or ':null'
 # inside a literal as a variable.
-# One citizen transaction: two signed uploads (transaction batch, rating batch), each = key
-# read, nonce (asynchronous commit in central: here SET LOCAL in a block of its own, one round
+# One citizen transaction: two signed uploads (transaction batch, rating batch), each = a
+# nonce (asynchronous commit in central: here SET LOCAL in a block of its own, one round
 # trip more than central), and one durable transaction with the event insert, its projection
 # and the ack cursor.
 upload_prefix() {
     cat <<EOF
-$KEY_READ
 BEGIN;
 SET LOCAL synchronous_commit = off;
 $NONCE_UPSERT
@@ -254,8 +251,6 @@ COMMIT;
 EOF
 } >"$WORK/transaction.sql"
 
-# The pgbench kiosks are enrolled like the simulator's (key rows), so the key read finds a row.
-"${PSQL[@]}" -d central -c "INSERT INTO kiosk_keys (kiosk_id, public_key, enrolled_at) SELECT 'pgb-' || n, repeat('ab', 32), '2026-11-21T00:00:00Z' FROM generate_series(1, $PG_KIOSKS) n ON CONFLICT DO NOTHING"
 
 DEVICES='[{"class":"id_card_reader","state":"online","detail":null},{"class":"receipt_printer","state":"online","detail":"paper_ok"},{"class":"document_printer","state":"online","detail":null},{"class":"camera","state":"online","detail":null},{"class":"qr_scanner","state":"online","detail":null},{"class":"pin_pad","state":"online","detail":null}]'
 PAYLOAD='{"transaction_id":"T","item_code":"GA-LSSFZM","item_name":"临时身份证明","department":"公安局","outcome":"completed","started_at":"2026-11-21T01:55:00Z","finished_at":"2026-11-21T02:00:00Z","applicant":{"card_type":"resident","masked_name":"张**","masked_id_number":"990000********1234"},"form":{"phone":"138****0000"},"steps":["identify","face_check","form","print_document"],"abandoned_at_step":null,"catalogue_version":1}'
@@ -330,8 +325,8 @@ w("- Every kiosk is enrolled and has sent one heartbeat (priming, not measured) 
 w("  so the figures are for steady-state heartbeats, not a kiosk's first.")
 w(f"- fleet-sim: {workers} client threads (one keep-alive connection each); every virtual kiosk enrolled with")
 w("  its own Ed25519 key (one-time code from the admin API, then `POST /api/v1/enrol`), every request signed")
-w("  like the real kiosk (`KioskKey::sign_now`) and verified by the centre's middleware (key lookup,")
-w("  timestamp, signature, nonce store).")
+w("  like the real kiosk (`KioskKey::sign_now`) and verified by the centre's middleware (key lookup —")
+w("  from memory on PostgreSQL —, timestamp, signature, nonce store).")
 w("- Latency is measured from the moment a request was **due in the schedule** to the last byte of the answer")
 w("  (open loop: time waiting for a free client counts, so saturation shows as latency, not as a lower rate).")
 w("")
@@ -368,11 +363,11 @@ w("")
 w("### Against pgbench on the same PostgreSQL")
 w("")
 w("`pgbench -M prepared -c 16 -j 2`, same server, same database right after the PostgreSQL run, the service stopped.")
-w("The scripts do the row operations central does, in the same transactions: per heartbeat the kiosk-key read and")
-w("the nonce upsert (one statement each), then one transaction with the advisory lock, previous state `FOR UPDATE`,")
+w("The scripts do the row operations central does, in the same transactions (central serves kiosk keys from memory):")
+w("per heartbeat the nonce upsert (one statement), then one transaction with the advisory lock, previous state `FOR UPDATE`,")
 w("`kiosk_state` upsert, bucket upsert and the desired-catalogue query, committed asynchronously like central's")
 w("relaxed pool (`PGOPTIONS=-c synchronous_commit=off`); per transaction two uploads (transaction batch, rating batch),")
-w("each a key read, a nonce and one durable transaction with the event insert, its projection row and the ack-cursor upsert.")
+w("each a nonce and one durable transaction with the event insert, its projection row and the ack-cursor upsert.")
 w("")
 w("| | pgbench | fleet-sim through kiosk-central | ratio (service / pgbench) |")
 w("|---|---|---|---|")
