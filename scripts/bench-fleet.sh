@@ -251,7 +251,6 @@ COMMIT;
 EOF
 } >"$WORK/transaction.sql"
 
-
 DEVICES='[{"class":"id_card_reader","state":"online","detail":null},{"class":"receipt_printer","state":"online","detail":"paper_ok"},{"class":"document_printer","state":"online","detail":null},{"class":"camera","state":"online","detail":null},{"class":"qr_scanner","state":"online","detail":null},{"class":"pin_pad","state":"online","detail":null}]'
 PAYLOAD='{"transaction_id":"T","item_code":"GA-LSSFZM","item_name":"临时身份证明","department":"公安局","outcome":"completed","started_at":"2026-11-21T01:55:00Z","finished_at":"2026-11-21T02:00:00Z","applicant":{"card_type":"resident","masked_name":"张**","masked_id_number":"990000********1234"},"form":{"phone":"138****0000"},"steps":["identify","face_check","form","print_document"],"abandoned_at_step":null,"catalogue_version":1}'
 RATING='{"transaction_id":"T","item_code":"GA-LSSFZM","rating":5,"rated_at":"2026-11-21T02:00:30Z"}'

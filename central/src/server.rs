@@ -12,7 +12,7 @@ use crate::config::{CentralConfig, ConfigError};
 use crate::identity_verification::IdentityVerifier;
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
-use crate::storage::{CentralStorage, FleetPolicy, StorageError};
+use crate::storage::{CentralStorage, FleetPolicy, StorageError, SweepReport};
 use kiosk_protocol::catalogue_envelope::SigningKeyFile;
 use kiosk_protocol::{SealingError, SealingKey};
 use std::net::SocketAddr;
@@ -289,8 +289,20 @@ async fn start(
     let (stop, stopped) = oneshot::channel::<()>();
     let sweep_every = options.sweep_every;
     let server = tokio::spawn(async move {
-        let pruner = tokio::spawn(prune_nonces(Arc::clone(&store), NONCE_PRUNE_EVERY));
-        let sweeper = tokio::spawn(sweep(store, sweep_every));
+        let pruner = tokio::spawn(periodically(
+            Arc::clone(&store),
+            NONCE_PRUNE_EVERY,
+            "pruning request nonces",
+            prune_nonces,
+            |_| {},
+        ));
+        let sweeper = tokio::spawn(periodically(
+            store,
+            sweep_every,
+            "sweep",
+            sweep,
+            report_sweep,
+        ));
         // Dropping the RunningCentral drops the sender, which stops the server too.
         let shutdown = async {
             let _ = stopped.await;
@@ -322,69 +334,63 @@ const NONCE_PRUNE_BATCH: u64 = 5_000;
 /// A sweep taking this long is logged (it runs beside the kiosks' requests).
 const SLOW_SWEEP: Duration = Duration::from_millis(250);
 
-/// Forgets request nonces older than the replay window, a bounded batch every `every`.
-async fn prune_nonces(store: Arc<dyn CentralStorage>, every: Duration) {
+/// Runs `job` on the blocking pool every `every` (a late tick is not made up) and hands what it
+/// did to `report`; a failure is logged as `what` failed.
+async fn periodically<T: Send + 'static>(
+    store: Arc<dyn CentralStorage>,
+    every: Duration,
+    what: &'static str,
+    job: fn(&dyn CentralStorage) -> Result<T, StorageError>,
+    report: fn(T),
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let store = Arc::clone(&store);
-        let pruned = tokio::task::spawn_blocking(move || {
-            let before = ServerTime::now().unix_ms - crate::api::NONCE_KEEP_MS;
-            store.prune_nonces(before, NONCE_PRUNE_BATCH)
-        })
-        .await;
-        match pruned {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::error!(%error, "pruning request nonces failed"),
-            Err(error) => tracing::error!(%error, "nonce pruning task failed"),
+        match tokio::task::spawn_blocking(move || job(store.as_ref())).await {
+            Ok(Ok(done)) => report(done),
+            Ok(Err(error)) => tracing::error!(%error, "{what} failed"),
+            Err(error) => tracing::error!(%error, "{what} task failed"),
         }
     }
 }
 
+/// Forgets request nonces older than the replay window, a bounded batch at a time.
+fn prune_nonces(store: &dyn CentralStorage) -> Result<u64, StorageError> {
+    let before = ServerTime::now().unix_ms - crate::api::NONCE_KEEP_MS;
+    store.prune_nonces(before, NONCE_PRUNE_BATCH)
+}
+
 /// The periodic sweep: marks kiosks offline once they miss three heartbeats (DESIGN §8: offline
 /// detection from missed heartbeats, never from connection state), completes held alarm clears
-/// and escalates long-open alarms to tickets.
-async fn sweep(store: Arc<dyn CentralStorage>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let store = Arc::clone(&store);
-        let swept = tokio::task::spawn_blocking(move || {
-            let now = ServerTime::now();
-            let started = std::time::Instant::now();
-            if let Err(error) =
-                store.prune_console_sessions(now.unix_ms, crate::console::SESSION_IDLE_MS)
-            {
-                tracing::error!(%error, "pruning console sessions failed");
-            }
-            store.sweep(&now).map(|report| (report, started.elapsed()))
-        })
-        .await;
-        match swept {
-            Ok(Ok((report, took))) => {
-                if took >= SLOW_SWEEP {
-                    tracing::warn!(
-                        took_ms = took.as_millis() as u64,
-                        went_offline = report.went_offline.len(),
-                        escalated = report.escalated.len(),
-                        "sweep was slow"
-                    );
-                }
-                for kiosk_id in &report.went_offline {
-                    tracing::warn!(%kiosk_id, "kiosk missed its heartbeats; offline");
-                }
-                for ticket in &report.escalated {
-                    tracing::warn!(ticket, "long-open alarm escalated to a fault ticket");
-                }
-                for alarm in &report.cleared_alarms {
-                    tracing::info!(alarm, "flapping alarm stayed resolved; cleared");
-                }
-            }
-            Ok(Err(error)) => tracing::error!(%error, "sweep failed"),
-            Err(error) => tracing::error!(%error, "sweep task failed"),
-        }
+/// and escalates long-open alarms to tickets; also forgets expired console sessions.
+fn sweep(store: &dyn CentralStorage) -> Result<(SweepReport, Duration), StorageError> {
+    let now = ServerTime::now();
+    let started = std::time::Instant::now();
+    if let Err(error) = store.prune_console_sessions(now.unix_ms, crate::console::SESSION_IDLE_MS) {
+        tracing::error!(%error, "pruning console sessions failed");
+    }
+    store.sweep(&now).map(|report| (report, started.elapsed()))
+}
+
+fn report_sweep((report, took): (SweepReport, Duration)) {
+    if took >= SLOW_SWEEP {
+        tracing::warn!(
+            took_ms = took.as_millis() as u64,
+            went_offline = report.went_offline.len(),
+            escalated = report.escalated.len(),
+            "sweep was slow"
+        );
+    }
+    for kiosk_id in &report.went_offline {
+        tracing::warn!(%kiosk_id, "kiosk missed its heartbeats; offline");
+    }
+    for ticket in &report.escalated {
+        tracing::warn!(ticket, "long-open alarm escalated to a fault ticket");
+    }
+    for alarm in &report.cleared_alarms {
+        tracing::info!(alarm, "flapping alarm stayed resolved; cleared");
     }
 }
 

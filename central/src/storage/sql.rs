@@ -279,6 +279,14 @@ fn pg_params(params: &[Val]) -> Vec<PgParam> {
         .collect()
 }
 
+/// Runs `run` with `params` as typed PostgreSQL parameters.
+fn with_pg_params<R>(params: &[Val], run: impl FnOnce(&PgParams<'_>) -> R) -> R {
+    let owned = pg_params(params);
+    let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> =
+        owned.iter().map(|p| p.as_ref()).collect();
+    run(&refs)
+}
+
 fn pg_error(operation: &'static str) -> impl FnOnce(::postgres::Error) -> StorageError {
     move |e| StorageError::Engine {
         operation,
@@ -373,10 +381,7 @@ impl<C: ::postgres::GenericClient> Sql for PgSql<'_, C> {
         sql: &str,
         params: &[Val],
     ) -> Result<u64, StorageError> {
-        let owned = pg_params(params);
-        let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> =
-            owned.iter().map(|p| p.as_ref()).collect();
-        self.execute_typed(operation, sql, &refs)
+        with_pg_params(params, |refs| self.execute_typed(operation, sql, refs))
     }
 
     fn query(
@@ -385,10 +390,7 @@ impl<C: ::postgres::GenericClient> Sql for PgSql<'_, C> {
         sql: &str,
         params: &[Val],
     ) -> Result<Vec<SqlRow>, StorageError> {
-        let owned = pg_params(params);
-        let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> =
-            owned.iter().map(|p| p.as_ref()).collect();
-        let rows = self.query_typed(operation, sql, &refs)?;
+        let rows = with_pg_params(params, |refs| self.query_typed(operation, sql, refs))?;
         rows.iter()
             .map(|row| {
                 (0..row.len())

@@ -251,9 +251,7 @@ impl PostgresStore {
         _operation: &'static str,
         work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = self.conn()?;
-        let PgConnection { client, statements } = &mut *conn;
-        work(&mut PgSql::new(client, statements))
+        Self::statement_on(&self.pools().durable, work)
     }
 
     /// [`Self::with_statement`] on the relaxed pool (asynchronous commit; see `pool`): only for
@@ -263,7 +261,14 @@ impl PostgresStore {
         _operation: &'static str,
         work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = Self::get(&self.pools().relaxed)?;
+        Self::statement_on(&self.pools().relaxed, work)
+    }
+
+    fn statement_on<T>(
+        pool: &Pool,
+        work: impl FnOnce(&mut dyn Sql) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = Self::get(pool)?;
         let PgConnection { client, statements } = &mut *conn;
         work(&mut PgSql::new(client, statements))
     }
