@@ -9,26 +9,16 @@ mod support;
 use std::sync::Arc;
 
 use kiosk_central::identity_verification::{IdentityVerifier, ScriptedVerifier};
-use kiosk_central::{CentralBuilder, CentralConfig, CentralThread, KioskCredential};
+use kiosk_central::{CentralBuilder, CentralThread};
 use kiosk_protocol::face_verify::CHIP_RGB_BYTES;
 use kiosk_services::sync::{HolderReference, PostError, VerifyOutcome};
-use support::central::{ADMIN_TOKEN, KIOSK_ID, central_db, enrol_test_kiosk, kiosk_client};
+use support::central::{central_config, central_db, enrol_test_kiosk, kiosk_client};
 use support::{ID_NUMBER, ScratchDir};
 
 const STRANGER_ID_NUMBER: &str = "11010519800101002X";
 
 fn start(dir: &ScratchDir, verifier: Option<Arc<ScriptedVerifier>>) -> CentralThread {
-    let mut builder = CentralBuilder::new(CentralConfig {
-        database_path: central_db(dir),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        kiosks: vec![KioskCredential {
-            kiosk_id: KIOSK_ID.into(),
-            token: String::new(),
-        }],
-        admin_token: ADMIN_TOKEN.into(),
-        sealing_key_path: dir.path("central.key"),
-        accept_bearer_tokens: false,
-    });
+    let mut builder = CentralBuilder::new(central_config(dir, "127.0.0.1:0".parse().unwrap()));
     if let Some(verifier) = verifier {
         builder = builder.identity_verifier(verifier as Arc<dyn IdentityVerifier>);
     }
@@ -41,6 +31,18 @@ fn holder(id_number: &str) -> HolderReference {
     HolderReference {
         card_type: "resident".into(),
         id_number: id_number.into(),
+    }
+}
+
+/// The centre refused the call with `status` and a message holding `needle`.
+fn assert_refused(result: Result<impl std::fmt::Debug, PostError>, status: u16, needle: &str) {
+    match result {
+        Err(PostError::Status {
+            status: got,
+            message,
+            ..
+        }) if got == status => assert!(message.contains(needle), "{message}"),
+        other => panic!("expected {status}, got {other:?}"),
     }
 }
 
@@ -75,26 +77,20 @@ fn the_centre_decides_match_and_no_match_for_the_card_holder() {
 
     // A frame instead of a chip is refused before the verifier is asked.
     let frame = vec![0u8; 640 * 480 * 3];
-    match client.verify_face_remote(&frame, &holder(ID_NUMBER)) {
-        Err(PostError::Status {
-            status: 400,
-            message,
-            ..
-        }) => assert!(message.contains("150×150"), "{message}"),
-        other => panic!("expected 400, got {other:?}"),
-    }
+    assert_refused(
+        client.verify_face_remote(&frame, &holder(ID_NUMBER)),
+        400,
+        "150×150",
+    );
     assert_eq!(verifier.calls(), 2);
 
     // The verifier goes down: 503, and the message says what to do.
     verifier.set_down(true);
-    match client.verify_face_remote(&chip(), &holder(ID_NUMBER)) {
-        Err(PostError::Status {
-            status: 503,
-            message,
-            ..
-        }) => assert!(message.contains("another way"), "{message}"),
-        other => panic!("expected 503, got {other:?}"),
-    }
+    assert_refused(
+        client.verify_face_remote(&chip(), &holder(ID_NUMBER)),
+        503,
+        "another way",
+    );
     central.shutdown();
 }
 
@@ -102,13 +98,10 @@ fn the_centre_decides_match_and_no_match_for_the_card_holder() {
 fn a_centre_without_a_verifier_answers_503() {
     let dir = ScratchDir::new("face-remote-none");
     let central = start(&dir, None);
-    match kiosk_client(&central.url()).verify_face_remote(&chip(), &holder(ID_NUMBER)) {
-        Err(PostError::Status {
-            status: 503,
-            message,
-            ..
-        }) => assert!(message.contains("not configured"), "{message}"),
-        other => panic!("expected 503, got {other:?}"),
-    }
+    assert_refused(
+        kiosk_client(&central.url()).verify_face_remote(&chip(), &holder(ID_NUMBER)),
+        503,
+        "not configured",
+    );
     central.shutdown();
 }

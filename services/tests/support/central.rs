@@ -23,9 +23,10 @@ pub fn central_db(dir: &ScratchDir) -> std::path::PathBuf {
     dir.path("central.db")
 }
 
-/// Starts the centre with its database in `dir`, listening on `listen` (port 0: any).
-pub fn start_central(dir: &ScratchDir, listen: SocketAddr) -> CentralThread {
-    let central = kiosk_central::spawn_in_thread(CentralConfig {
+/// The centre's configuration: its database and sealing key in `dir`, listening on `listen`
+/// (port 0: any), the test kiosk known, signed requests only.
+pub fn central_config(dir: &ScratchDir, listen: SocketAddr) -> CentralConfig {
+    CentralConfig {
         database_path: central_db(dir),
         listen,
         kiosks: vec![KioskCredential {
@@ -35,8 +36,13 @@ pub fn start_central(dir: &ScratchDir, listen: SocketAddr) -> CentralThread {
         admin_token: ADMIN_TOKEN.into(),
         sealing_key_path: dir.path("central.key"),
         accept_bearer_tokens: false,
-    })
-    .expect("central service starts");
+    }
+}
+
+/// Starts the centre with its database in `dir`, listening on `listen` (port 0: any).
+pub fn start_central(dir: &ScratchDir, listen: SocketAddr) -> CentralThread {
+    let central = kiosk_central::spawn_in_thread(central_config(dir, listen))
+        .expect("central service starts");
     enrol_test_kiosk(&central_db(dir));
     central
 }
