@@ -281,8 +281,9 @@ fn walk_to_face_consent(kiosk: &TestKiosk) {
         tap(&ui.window, "dept-gongan").unwrap();
         ui.pump();
     }
-    // Its devices (camera, A4 queue) may still be starting on a busy machine.
-    wait_until(ui, "the item to be available", 60, |ui| {
+    // Its devices (camera, A4 queue) may still be starting on a busy machine; a cold first run
+    // has taken over a minute.
+    wait_until(ui, "the item to be available", 180, |ui| {
         support::staff::tile_available(ui, ITEM)
     });
     tap(&ui.window, &format!("item-{ITEM}")).unwrap();

@@ -201,8 +201,9 @@ impl<'a> JourneyWalker<'a> {
                 .unwrap_or_default();
             self.tap(&format!("dept-{department}"))?;
         }
-        // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine.
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine;
+        // a cold first run has taken over a minute.
+        let deadline = Instant::now() + Duration::from_secs(120);
         while !self.tile_available(&record.item_code) && Instant::now() < deadline {
             self.ui.pump();
             std::thread::sleep(Duration::from_millis(50));
