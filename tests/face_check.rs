@@ -283,9 +283,7 @@ fn walk_to_face_consent(kiosk: &TestKiosk) {
     }
     // Its devices (camera, A4 queue) may still be starting on a busy machine; a cold first run
     // has taken over a minute.
-    wait_until(ui, "the item to be available", 180, |ui| {
-        support::staff::tile_available(ui, ITEM)
-    });
+    support::staff::wait_for_item(ui, ITEM, 180);
     tap(&ui.window, &format!("item-{ITEM}")).unwrap();
     ui.pump();
     tap(&ui.window, "btn-begin").unwrap();
