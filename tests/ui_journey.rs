@@ -318,3 +318,26 @@ fn paper_out_mid_journey_keeps_the_transaction_and_makes_the_item_unavailable() 
         "the same lines as the original: {reprint}"
     );
 }
+
+#[test]
+fn closing_the_kiosk_stops_it_and_frees_its_devices() {
+    use kiosk_drivers::idcard::{IdCardReader, ReaderTimeouts};
+    let kiosk = start_kiosk("close");
+    let reader_port = kiosk.dir.join("id-card-reader");
+    let reader_port = reader_port.to_str().unwrap();
+    // While the kiosk runs, its worker holds the reader exclusively.
+    assert!(IdCardReader::open(reader_port, 115_200, ReaderTimeouts::default()).is_err());
+    let runtime = std::rc::Rc::downgrade(&kiosk.ui.runtime);
+    let support::TestKiosk { ui, rig, dir } = kiosk;
+    // The window was shown; closing the UI must still stop the kiosk behind it.
+    drop(ui);
+    assert!(
+        runtime.upgrade().is_none(),
+        "the kiosk runtime outlived its UI"
+    );
+    // The reader is free for the next kiosk process (a restart after an update).
+    IdCardReader::open(reader_port, 115_200, ReaderTimeouts::default())
+        .expect("the reader is released when the kiosk closes");
+    drop(rig);
+    drop(dir);
+}

@@ -204,7 +204,11 @@ impl<'a> JourneyWalker<'a> {
         // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine;
         // a cold first run has taken over a minute.
         let deadline = Instant::now() + Duration::from_secs(120);
-        while !self.tile_available(&record.item_code) && Instant::now() < deadline {
+        while let Some(why) = self.ui.why_unavailable(&record.item_code) {
+            if Instant::now() >= deadline {
+                let log = crate::app::recent_log::recent_lines(30).join("\n");
+                return Err(format!("{why}\nrecent log:\n{log}"));
+            }
             self.ui.pump();
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -314,16 +318,6 @@ impl<'a> JourneyWalker<'a> {
             }
         }
         Err("journey did not end".into())
-    }
-
-    /// Whether the home screen offers the item now.
-    fn tile_available(&self, code: &str) -> bool {
-        self.ui
-            .window
-            .global::<Kiosk>()
-            .get_items()
-            .iter()
-            .any(|t| t.code == code && t.available)
     }
 
     /// Pumps the face check until it ends, with a picture of the camera page once the face is

@@ -8,7 +8,7 @@ use crate::devices::FacePreview;
 use crate::{AppWindow, Diag, Kiosk};
 use slint::ComponentHandle;
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// The kiosk window and the runtime behind it.
 pub struct KioskUi {
@@ -38,9 +38,34 @@ impl KioskUi {
         Ok(ui)
     }
 
+    /// Why the home screen does not offer item `code` now — the tile's reason and the devices'
+    /// states — or `None` when it does (for a journey or test that waited in vain).
+    pub fn why_unavailable(&self, code: &str) -> Option<String> {
+        use slint::Model;
+        let tile = self
+            .window
+            .global::<Kiosk>()
+            .get_items()
+            .iter()
+            .find(|t| t.code == code);
+        if tile.as_ref().is_some_and(|t| t.available) {
+            return None;
+        }
+        let reason = tile.map_or_else(|| "not on the screen".to_string(), |t| t.reason.to_string());
+        let devices = self.runtime.borrow().controller.devices().statuses();
+        Some(format!(
+            "item {code} unavailable: {reason}; devices: {devices:?}"
+        ))
+    }
+
     /// Handles a tap as if it came from the screen.
     pub fn act(&self, action: UiAction) {
-        act(&self.runtime, &self.window.as_weak(), &self.shown, action);
+        act(
+            &Rc::downgrade(&self.runtime),
+            &self.window.as_weak(),
+            &self.shown,
+            action,
+        );
     }
 
     /// Delivers device results, checks countdowns, redraws if something changed.
@@ -83,13 +108,13 @@ impl KioskUi {
         let k = self.window.global::<Kiosk>();
         macro_rules! on {
             ($setter:ident, || $action:expr) => {{
-                let runtime = Rc::clone(&self.runtime);
+                let runtime = Rc::downgrade(&self.runtime);
                 let window = self.window.as_weak();
                 let shown = Rc::clone(&self.shown);
                 k.$setter(move || act(&runtime, &window, &shown, $action));
             }};
             ($setter:ident, |$($arg:ident : $ty:ty),*| $action:expr) => {{
-                let runtime = Rc::clone(&self.runtime);
+                let runtime = Rc::downgrade(&self.runtime);
                 let window = self.window.as_weak();
                 let shown = Rc::clone(&self.shown);
                 k.$setter(move |$($arg: $ty),*| act(&runtime, &window, &shown, $action));
@@ -137,7 +162,7 @@ impl KioskUi {
         on!(on_activity, || UiAction::Activity);
         on!(on_title_tapped, || UiAction::TitleTap);
         let d = self.window.global::<Diag>();
-        let runtime = Rc::clone(&self.runtime);
+        let runtime = Rc::downgrade(&self.runtime);
         let window = self.window.as_weak();
         let shown = Rc::clone(&self.shown);
         d.on_act(move |action| {
@@ -151,14 +176,27 @@ impl KioskUi {
     }
 }
 
+/// Closing the kiosk's UI hides its window, so Slint lets go of it, and stops the kiosk: the
+/// runtime (devices, heartbeat, uploader) is dropped with the last [`KioskUi`] reference.
+impl Drop for KioskUi {
+    fn drop(&mut self) {
+        let _ = self.window.hide();
+    }
+}
+
 type Shown = Rc<RefCell<Option<(ScreenModel, usize)>>>;
 
+/// The window's callbacks hold the runtime weakly: a shown window outlives its [`KioskUi`] in
+/// Slint until hidden, and must not keep the kiosk's devices, heartbeat and uploader running.
 fn act(
-    runtime: &Rc<RefCell<KioskRuntime>>,
+    runtime: &Weak<RefCell<KioskRuntime>>,
     window: &slint::Weak<AppWindow>,
     shown: &Shown,
     action: UiAction,
 ) {
+    let Some(runtime) = runtime.upgrade() else {
+        return;
+    };
     if let Ok(mut rt) = runtime.try_borrow_mut() {
         rt.controller.on_action(action);
     } else {
@@ -166,7 +204,7 @@ fn act(
         return;
     }
     if let Some(window) = window.upgrade() {
-        refresh(runtime, &window, shown);
+        refresh(&runtime, &window, shown);
     }
 }
 

@@ -17,7 +17,29 @@ use std::path::{Path, PathBuf};
 pub struct TestKiosk {
     pub ui: KioskUi,
     pub rig: DemoRig,
-    pub dir: PathBuf,
+    /// Dropped last, after the kiosk and the rig have stopped writing into it.
+    pub dir: TestDir,
+}
+
+/// A test's data folder: removed when the test passes, kept for a post-mortem when it fails
+/// (or when `KIOSK_KEEP_TEST_DIRS` is set).
+pub struct TestDir(PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("KIOSK_KEEP_TEST_DIRS").is_some() {
+            eprintln!("test data kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 pub fn config_dir() -> PathBuf {
@@ -56,7 +78,11 @@ pub fn start_kiosk_with(name: &str, adjust: impl FnOnce(&mut KioskConfig)) -> Te
         .set_size(slint::PhysicalSize::new(1920, 1080));
     ui.window.show().unwrap();
     ui.pump();
-    TestKiosk { ui, rig, dir }
+    TestKiosk {
+        ui,
+        rig,
+        dir: TestDir(dir),
+    }
 }
 
 /// Every string the `Kiosk` global currently shows, for "nothing personal on screen" checks.

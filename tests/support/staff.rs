@@ -59,22 +59,12 @@ pub fn wait_until(ui: &KioskUi, what: &str, secs: u64, mut done: impl FnMut(&Kio
 /// the device states and the kiosk's recent log), so a failure on CI can be read.
 pub fn wait_for_item(ui: &KioskUi, code: &str, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
-    while !tile_available(ui, code) {
-        if Instant::now() >= deadline {
-            let k = ui.window.global::<kiosk::Kiosk>();
-            let reason = k
-                .get_items()
-                .iter()
-                .find(|t| t.code == code)
-                .map(|t| t.reason.to_string())
-                .unwrap_or_default();
-            let devices = format!("{:?}", ui.runtime.borrow().controller.devices().statuses());
-            panic!(
-                "item {code} still unavailable after {secs} s: {reason}\ndevices: {devices}\n\
-                 recent log:\n{}",
-                kiosk::app::recent_log::recent_lines(60).join("\n")
-            );
-        }
+    while let Some(why) = ui.why_unavailable(code) {
+        assert!(
+            Instant::now() < deadline,
+            "{why}\nafter {secs} s; recent log:\n{}",
+            kiosk::app::recent_log::recent_lines(60).join("\n")
+        );
         ui.pump();
         std::thread::sleep(Duration::from_millis(30));
     }
