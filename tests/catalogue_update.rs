@@ -18,7 +18,11 @@ const SUSPENDED: &str = "marriage-appointment";
 
 fn admin_post(kiosk: &TestKiosk, path: &str, body: serde_json::Value) -> serde_json::Value {
     let url = format!("{}{path}", kiosk.rig.central.url());
-    let mut response = ureq::post(&url)
+    let mut response = kiosk
+        .rig
+        .admin_agent()
+        .unwrap()
+        .post(&url)
         .header("Authorization", &format!("Bearer {DEMO_ADMIN_TOKEN}"))
         .send_json(&body)
         .unwrap_or_else(|e| panic!("POST {path}: {e}"));
@@ -27,7 +31,11 @@ fn admin_post(kiosk: &TestKiosk, path: &str, body: serde_json::Value) -> serde_j
 
 fn admin_get(kiosk: &TestKiosk, path: &str) -> serde_json::Value {
     let url = format!("{}{path}", kiosk.rig.central.url());
-    let mut response = ureq::get(&url)
+    let mut response = kiosk
+        .rig
+        .admin_agent()
+        .unwrap()
+        .get(&url)
         .header("Authorization", &format!("Bearer {DEMO_ADMIN_TOKEN}"))
         .call()
         .unwrap_or_else(|e| panic!("GET {path}: {e}"));

@@ -16,6 +16,9 @@ const ITEM: &str = "gjj-withdrawal";
 #[test]
 fn a_journey_prints_a_receipt_and_reaches_the_centre_once() {
     let kiosk = start_kiosk("journey");
+    // Over HTTPS, trusting only the demo CA, as a kiosk in the field trusts the government CA.
+    assert!(kiosk.rig.config.central.url.starts_with("https://"));
+    assert!(kiosk.rig.config.central.ca_file.is_some());
     let shots = kiosk.dir.join("shots");
     std::fs::create_dir_all(&shots).unwrap();
     let walker = JourneyWalker::new(&kiosk.ui, &kiosk.rig, Some(shots.clone()));

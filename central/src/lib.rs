@@ -31,6 +31,7 @@ pub mod identity_verification;
 pub mod ratelimit;
 mod server;
 pub mod storage;
+pub mod tls;
 pub mod users;
 pub mod validation;
 

@@ -86,6 +86,13 @@ struct ServeArgs {
     /// Key file for personal data at rest (64 hex characters; created when missing).
     #[arg(long, value_name = "PATH")]
     key_file: PathBuf,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. Without it
+    /// the service speaks plain HTTP (behind a TLS-terminating proxy, or the demo on loopback).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Heartbeat interval kiosks are told to keep; offline after three missed ones.
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -170,6 +177,13 @@ fn init_logging(default_level: &str) {
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let postgres = args.postgres;
     let catalogue_key = args.catalogue_key;
+    let tls = args
+        .tls_cert
+        .zip(args.tls_key)
+        .map(|(cert_chain, private_key)| kiosk_central::tls::TlsFiles {
+            cert_chain,
+            private_key,
+        });
     let face_verifier = match &args.face_verifier {
         FaceVerifierChoice::None => None,
         FaceVerifierChoice::Scripted(path) => {
@@ -208,6 +222,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut builder = kiosk_central::CentralBuilder::new(config).policy(policy);
         if let Some(verifier) = face_verifier {
             builder = builder.identity_verifier(verifier);
+        }
+        if let Some(files) = tls {
+            builder = builder.tls(files);
         }
         if let Some(path) = &catalogue_key {
             builder = builder.catalogue_signing_key(

@@ -13,6 +13,8 @@ use crate::identity_verification::IdentityVerifier;
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{CentralStorage, FleetPolicy, StorageError, SweepReport};
+use crate::tls::{TlsError, TlsFiles, TlsListener};
+use axum::serve::ListenerExt;
 use kiosk_protocol::catalogue_envelope::SigningKeyFile;
 use kiosk_protocol::{SealingError, SealingKey};
 use std::net::SocketAddr;
@@ -47,6 +49,7 @@ pub struct CentralBuilder {
     sweep_every: Option<Duration>,
     catalogue_signer: Option<Arc<SigningKeyFile>>,
     identity_verifier: Option<Arc<dyn IdentityVerifier>>,
+    tls: Option<TlsFiles>,
 }
 
 impl CentralBuilder {
@@ -59,7 +62,15 @@ impl CentralBuilder {
             sweep_every: None,
             catalogue_signer: None,
             identity_verifier: None,
+            tls: None,
         }
+    }
+
+    /// Serves HTTPS with this certificate chain and key instead of plain HTTP (files read at
+    /// start; a bad file stops the start with the reason).
+    pub fn tls(mut self, files: TlsFiles) -> Self {
+        self.tls = Some(files);
+        self
     }
 
     /// Runs on a PostgreSQL database instead (`config.database_path` is then unused).
@@ -127,6 +138,7 @@ impl CentralBuilder {
                     .min(self.policy.heartbeat_interval / 2)
                     .max(Duration::from_millis(50))
             }),
+            tls: self.tls.clone(),
         }
     }
 
@@ -149,6 +161,7 @@ struct ServiceOptions {
     identity_verifier: Option<Arc<dyn IdentityVerifier>>,
     policy: FleetPolicy,
     sweep_every: Duration,
+    tls: Option<TlsFiles>,
 }
 
 /// Why the service could not start.
@@ -164,12 +177,15 @@ pub enum StartError {
     Listen { addr: SocketAddr, reason: String },
     #[error("cannot start the service thread: {0}")]
     Thread(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// The service running in the caller's tokio runtime. Dropping it stops the service without
 /// waiting; [`RunningCentral::shutdown`] waits for requests in flight.
 pub struct RunningCentral {
     addr: SocketAddr,
+    url: String,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
 }
@@ -178,6 +194,12 @@ impl RunningCentral {
     /// The address actually bound (the real port when the configuration asked for port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://ADDR`, or `https://ADDR` when serving TLS: the base URL kiosks are configured
+    /// with.
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the server.
@@ -249,6 +271,11 @@ async fn start(
     options: ServiceOptions,
 ) -> Result<RunningCentral, StartError> {
     config.validate()?;
+    let tls = options
+        .tls
+        .as_ref()
+        .map(TlsFiles::server_config)
+        .transpose()?;
     let key_path = config.sealing_key_path.clone();
     let database = source.describe();
     let policy = options.policy.clone();
@@ -288,6 +315,7 @@ async fn start(
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let sweep_every = options.sweep_every;
+    let tls_on = tls.is_some();
     let server = tokio::spawn(async move {
         let pruner = tokio::spawn(periodically(
             Arc::clone(&store),
@@ -307,22 +335,54 @@ async fn start(
         let shutdown = async {
             let _ = stopped.await;
         };
-        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        let app = if tls.is_some() {
+            router(state).layer(axum::middleware::map_request(served_over_tls))
+        } else {
+            router(state)
+        };
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let served = match tls {
+            None => {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(tls) => match TlsListener::new(listener, tls) {
+                Ok(listener) => {
+                    let listener = listener.tap_io(|tls| {
+                        let _ = tls.get_ref().0.set_nodelay(true);
+                    });
+                    axum::serve(listener, service)
+                        .with_graceful_shutdown(shutdown)
+                        .await
+                }
+                Err(error) => Err(error),
+            },
+        };
+        if let Err(error) = served {
             tracing::error!(%error, "central server failed");
         }
         sweeper.abort();
         pruner.abort();
     });
-    tracing::info!(
-        %addr,
-        %database,
-        "central service listening"
+    let url = format!("{}://{addr}", if tls_on { "https" } else { "http" });
+    tracing::info!(%addr, %url, %database, "central service listening");
+    Ok(RunningCentral {
+        addr,
+        url,
+        stop,
+        server,
+    })
+}
+
+/// Requests the centre decrypted itself say so as a TLS proxy would (`X-Forwarded-Proto:
+/// https`, replacing whatever the client sent), so the console marks its cookies `Secure`.
+async fn served_over_tls(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().insert(
+        "x-forwarded-proto",
+        axum::http::HeaderValue::from_static("https"),
     );
-    Ok(RunningCentral { addr, stop, server })
+    request
 }
 
 /// How often old request nonces are forgotten, and the most at a time: pruning every second
@@ -397,6 +457,7 @@ fn report_sweep((report, took): (SweepReport, Duration)) {
 /// The service running on its own thread and tokio runtime.
 pub struct CentralThread {
     addr: SocketAddr,
+    url: String,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -406,9 +467,9 @@ impl CentralThread {
         self.addr
     }
 
-    /// `http://ADDR`, the base URL kiosks are configured with.
+    /// `http://ADDR` (or `https://ADDR`), the base URL kiosks are configured with.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.url.clone()
     }
 
     /// Stops the service and waits for its thread to end.
@@ -463,7 +524,8 @@ fn start_in_thread(
     source: StoreSource,
     options: ServiceOptions,
 ) -> anyhow::Result<CentralThread> {
-    let (started_tx, started_rx) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
+    let (started_tx, started_rx) =
+        std::sync::mpsc::channel::<Result<(SocketAddr, String), StartError>>();
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("kiosk-central".into())
@@ -483,7 +545,7 @@ fn start_in_thread(
             runtime.block_on(async move {
                 match start(config, source, options).await {
                     Ok(running) => {
-                        let _ = started_tx.send(Ok(running.addr()));
+                        let _ = started_tx.send(Ok((running.addr(), running.url())));
                         let _ = stopped.await;
                         running.shutdown().await;
                     }
@@ -495,8 +557,9 @@ fn start_in_thread(
         })
         .map_err(|e| StartError::Thread(e.to_string()))?;
     match started_rx.recv() {
-        Ok(Ok(addr)) => Ok(CentralThread {
+        Ok(Ok((addr, url))) => Ok(CentralThread {
             addr,
+            url,
             stop: Some(stop),
             thread: Some(thread),
         }),

@@ -233,6 +233,8 @@ fn wrong_password_is_refused(engine: Engine) {
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
+    // Plain HTTP without a TLS proxy in front: a `Secure` cookie would never come back.
+    assert!(!cookie.contains("Secure"), "{cookie}");
     let token = cookie
         .trim_start_matches("kc_session=")
         .split(';')
@@ -858,6 +860,43 @@ fn failed_enrolments_are_limited_per_address(engine: Engine) {
     assert_eq!(status, 429, "{body}");
     assert!(body["error"].as_str().unwrap().contains("too many"));
     assert!(store.kiosk_keys().unwrap().is_empty());
+    central.shutdown();
+}
+
+#[test]
+fn signing_in_over_the_centres_own_https_gives_a_secure_cookie() {
+    let fx = Fixture::new(Engine::Sqlite, "console_https");
+    let ca = kiosk_central::tls::LocalCa::issue(fx.dir.path(), "console").expect("certificates");
+    let central = CentralBuilder::new(fx.config())
+        .tls(ca.centre.clone())
+        .spawn_in_thread()
+        .expect("central starts on HTTPS");
+    assert!(central.url().starts_with("https://"), "{}", central.url());
+    add_user(&fx, "ops", Role::Operator);
+    let pem = std::fs::read(&ca.ca_file).unwrap();
+    let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&pem)
+        .unwrap()
+        .to_owned()]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into();
+    let mut browser = Browser {
+        agent,
+        base: central.url(),
+        cookie: None,
+    };
+    let answer = browser.login("ops", PASSWORD);
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let cookie = answer
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("kc_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert_eq!(browser.get("/console/fleet").status, 200);
     central.shutdown();
 }
 

@@ -668,5 +668,68 @@ mod command_line {
         assert_eq!(fx.dir.db().exists(), engine == Engine::Sqlite);
     }
 
+    #[test]
+    fn serve_with_a_certificate_speaks_https_only() {
+        let dir = ScratchDir::new("cli-tls");
+        let ca = kiosk_central::tls::LocalCa::issue(dir.path(), "cli").expect("certificates");
+        let only_cert = binary()
+            .args(["serve", "--db", "x.db", "--key-file", "x.key"])
+            .args(["--admin-token", ADMIN_TOKEN, "--kiosk", KIOSK_1])
+            .arg("--tls-cert")
+            .arg(&ca.centre.cert_chain)
+            .output()
+            .expect("runs");
+        assert!(!only_cert.status.success());
+        assert!(String::from_utf8_lossy(&only_cert.stderr).contains("--tls-key"));
+
+        let mut child = binary()
+            .arg("serve")
+            .arg("--db")
+            .arg(dir.db())
+            .arg("--key-file")
+            .arg(dir.key())
+            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
+            .args(["--kiosk", KIOSK_1])
+            .arg("--tls-cert")
+            .arg(&ca.centre.cert_chain)
+            .arg("--tls-key")
+            .arg(&ca.centre.private_key)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let url = BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.contains("listening").then(|| {
+                    line.split("url=")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .map(str::to_string)
+                })?
+            })
+            .expect("logs the URL it serves");
+        assert!(url.starts_with("https://"), "{url}");
+        let pem = std::fs::read(&ca.ca_file).unwrap();
+        let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&pem)
+            .unwrap()
+            .to_owned()]);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .into();
+        let health = agent
+            .get(format!("{url}/healthz"))
+            .call()
+            .expect("HTTPS answers");
+        assert_eq!(health.status().as_u16(), 200);
+        let plain = ureq::get(url.replacen("https://", "http://", 1) + "/healthz").call();
+        assert!(plain.is_err(), "plain HTTP answered: {plain:?}");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     crate::on_both_engines!(serve_starts_answers_and_stops_on_sigterm);
 }

@@ -17,7 +17,7 @@ use kiosk_protocol::SealingKey;
 use kiosk_services::store::KioskStore;
 use kiosk_services::sync::{
     CentralClient, CentralEndpoint, HeartbeatConfig, HeartbeatSender, KioskIdentity, KioskSnapshot,
-    OutboxUploader, UploaderConfig,
+    OutboxUploader, TrustedRoots, UploaderConfig,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -99,7 +99,7 @@ impl KioskRuntime {
         ));
         // With a key file (the normal case) every request is signed with the kiosk's own key,
         // enrolling first with `[central] enrol_code` when needed; otherwise the legacy token.
-        let endpoint = match &config.central.key_file {
+        let mut endpoint = match &config.central.key_file {
             Some(key_file) => {
                 let identity = KioskIdentity::load_or_create(
                     key_file,
@@ -115,6 +115,10 @@ impl KioskRuntime {
                 config.central.token.clone(),
             ),
         };
+        if let Some(ca_file) = &config.central.ca_file {
+            endpoint.trusted_roots = TrustedRoots::from_pem_file(ca_file)
+                .map_err(|e| anyhow::anyhow!("[central] ca_file: {e}"))?;
+        }
         let photo_decoder = match &ports.photo_decoder {
             Some(decoder) => Ok(Arc::clone(&decoder.0)),
             None => load_photo_decoder(reader_section.as_ref()),

@@ -3,6 +3,7 @@
 //! tests all start the same rig.
 
 use super::camera_sim::{DemoPhotoDecoder, SimulatedCamera};
+use super::demo_pki::demo_ca;
 use crate::app::{CameraPort, CardWriterPort, ResolvedPorts, SharedPhotoDecoder};
 use anyhow::Context;
 use kiosk_central::{CentralConfig, CentralThread, KioskCredential};
@@ -17,7 +18,7 @@ use kiosk_drivers::idcard::{IdCardSimulator, TestCard};
 use kiosk_drivers::qr::QrScannerSimulator;
 use kiosk_protocol::SigningKeyFile;
 use kiosk_protocol::wire::{TransactionListing, paths};
-use kiosk_services::sync::KioskIdentity;
+use kiosk_services::sync::{KioskIdentity, TrustedRoots};
 use std::path::{Path, PathBuf};
 
 /// Token of the embedded centre's read API (transactions listing).
@@ -105,6 +106,9 @@ impl DemoRig {
         let test_card = TestCard::load(&card_path)
             .with_context(|| format!("demo ID card {}", card_path.display()))?;
         let central_db = data_dir.join("central.sqlite");
+        // HTTPS as in production: the centre's certificate from the demo CA, which alone the
+        // kiosk trusts.
+        let pki = demo_ca(&data_dir)?;
         let central = kiosk_central::CentralBuilder::new(CentralConfig {
             database_path: central_db.clone(),
             listen: "127.0.0.1:0".parse().context("loopback address")?,
@@ -120,9 +124,11 @@ impl DemoRig {
         .identity_verifier(std::sync::Arc::new(
             super::identity_service::DemoIdentityService::new(test_card.id_number.clone()),
         ))
+        .tls(pki.centre.clone())
         .spawn_in_thread()
         .context("starting the embedded central service")?;
         config.central.url = central.url();
+        config.central.ca_file = Some(pki.ca_file.clone());
         enrol_demo_kiosk(&mut config, &data_dir, &central_db)?;
 
         let mut ports = ResolvedPorts::default();
@@ -286,11 +292,29 @@ impl DemoRig {
     /// The transactions the centre has stored, as its admin listing shows them (masked).
     pub fn central_transactions(&self) -> anyhow::Result<Vec<TransactionListing>> {
         let url = format!("{}{}", self.central.url(), paths::TRANSACTIONS);
-        let mut response = ureq::get(&url)
+        let mut response = self
+            .admin_agent()?
+            .get(&url)
             .header("Authorization", &format!("Bearer {DEMO_ADMIN_TOKEN}"))
             .call()
             .with_context(|| format!("GET {url}"))?;
         Ok(response.body_mut().read_json()?)
+    }
+
+    /// An HTTP client for the embedded centre's admin API (it trusts the demo CA).
+    pub fn admin_agent(&self) -> anyhow::Result<ureq::Agent> {
+        let ca_file = self
+            .config
+            .central
+            .ca_file
+            .as_deref()
+            .context("the demo kiosk has no CA file")?;
+        let roots = TrustedRoots::from_pem_file(ca_file).map_err(anyhow::Error::msg)?;
+        Ok(ureq::Agent::config_builder()
+            .tls_config(roots.tls_config())
+            .proxy(None)
+            .build()
+            .new_agent())
     }
 
     /// The demo citizen's residence permit, endorsed last year by a kiosk (its record made

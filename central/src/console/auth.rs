@@ -1,8 +1,8 @@
 //! Sign-in and the checks every console request passes.
 //!
 //! * **Session**: a random 256-bit token in the `kc_session` cookie (`HttpOnly`,
-//!   `SameSite=Strict`, `Path=/console`, `Secure` behind a TLS proxy that says
-//!   `X-Forwarded-Proto: https`); the store keeps only its SHA-256. A session ends after 8 hours,
+//!   `SameSite=Strict`, `Path=/console`, `Secure` when the centre serves HTTPS itself or
+//!   behind a TLS proxy that says `X-Forwarded-Proto: https`); the store keeps only its SHA-256. A session ends after 8 hours,
 //!   after an hour unused, at logout, and when the user is disabled or their role or password
 //!   changes.
 //! * **CSRF**: every form carries the session's CSRF token (a SHA-256 of the session token

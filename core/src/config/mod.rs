@@ -101,6 +101,9 @@ impl KioskConfig {
         if let Some(key) = self.central.key_file.as_mut() {
             resolve(key);
         }
+        if let Some(ca) = self.central.ca_file.as_mut() {
+            resolve(ca);
+        }
         resolve(&mut self.catalogue.path);
         if let Some(keys) = self.catalogue.verifying_keys.as_mut() {
             resolve(keys);

@@ -194,8 +194,12 @@ fn default_service_phone() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CentralSection {
-    /// Base URL, `http://` or `https://`.
+    /// Base URL: `https://…`; plain `http://` only to a centre on this machine (the demo).
     pub url: String,
+    /// PEM file of the CA certificates the centre's HTTPS certificate must chain to (a
+    /// government CA). Without it, the public web CAs are trusted.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Legacy bearer token, sent only when no `key_file` is configured (a centre accepts it
     /// only when started with `--accept-bearer-tokens`). Empty: none.
     #[serde(default)]

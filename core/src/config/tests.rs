@@ -173,6 +173,42 @@ fn bad_url_is_explained() {
 }
 
 #[test]
+fn plain_http_reaches_only_a_centre_on_this_machine() {
+    for remote in [
+        "http://central.example.gov.cn",
+        "http://10.1.2.3:8080",
+        "http://[2001:db8::1]:8080/api",
+        "http://localhost.evil.example",
+    ] {
+        let msg = error_of(&VALID.replace("https://central.example.gov.cn", remote));
+        assert!(msg.starts_with("central.url: "), "{remote}: {msg}");
+        assert!(msg.contains("https://"), "{msg}");
+    }
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+    ] {
+        let config = parse(&VALID.replace("https://central.example.gov.cn", local));
+        assert!(config.is_ok(), "{local}: {config:?}");
+    }
+}
+
+#[test]
+fn the_centres_ca_file_is_relative_to_the_configuration() {
+    let dir = std::env::temp_dir().join(format!("kiosk-config-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = VALID.replace(
+        "url = \"https://central.example.gov.cn\"",
+        "url = \"https://central.example.gov.cn\"\nca_file = \"centre-ca.pem\"",
+    );
+    std::fs::write(dir.join("kiosk.toml"), text).unwrap();
+    let config = KioskConfig::load(dir.join("kiosk.toml")).unwrap();
+    assert_eq!(config.central.ca_file, Some(dir.join("centre-ca.pem")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_port_is_explained() {
     let msg = error_of(&VALID.replace("\"/dev/ttyUSB0\"", "\"COM3\""));
     assert!(msg.starts_with("devices.id_card_reader.port: "), "{msg}");

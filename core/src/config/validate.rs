@@ -10,6 +10,7 @@ pub(super) fn validate(config: &KioskConfig) -> Result<(), ConfigError> {
     non_empty("kiosk.location", &config.kiosk.location)?;
     non_empty("kiosk.service_phone", &config.kiosk.service_phone)?;
     check_url("central.url", &config.central.url)?;
+    check_centre_is_https(&config.central.url)?;
     if config.central.key_file.is_none() {
         non_empty("central.token", &config.central.token).map_err(|_| {
             ConfigError::invalid(
@@ -179,6 +180,33 @@ fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
             key,
             format!("{url:?} is not an http:// or https:// URL with a host"),
         )),
+    }
+}
+
+/// Requests carry citizens' applications: plain HTTP is allowed only to this machine.
+fn check_centre_is_https(url: &str) -> Result<(), ConfigError> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            "central.url",
+            format!(
+                "{url:?} is plain HTTP to another machine; use https:// (plain http:// only \
+                 reaches a centre on this machine)"
+            ),
+        ))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The HTTP calls to the central service and how their answers are classified.
 //!
-//! Plain HTTP for now (TLS later, DESIGN §7). With a [`KioskIdentity`] (the normal case) every
+//! HTTPS (rustls) to the centre, trusting the public CA roots or the ones the kiosk is configured
+//! with (`[central] ca_file`, a government CA); plain HTTP only to a centre on the same machine
+//! (the demo), which the configuration enforces. With a [`KioskIdentity`] (the normal case) every
 //! request is signed with the kiosk's Ed25519 key (`X-Kiosk-Id`, `X-Kiosk-Timestamp`,
 //! `X-Kiosk-Nonce`, `X-Kiosk-Signature`; see `kiosk_protocol::request_signing`), after enrolling
 //! with the configured one-time code when the key has not enrolled yet. Without one it sends the
@@ -37,6 +39,49 @@ pub struct CentralEndpoint {
     pub request_timeout: Duration,
     /// The kiosk's key: every request is signed with it.
     pub identity: Option<Arc<KioskIdentity>>,
+    /// Whose certificates the centre's HTTPS certificate may chain to.
+    pub trusted_roots: TrustedRoots,
+}
+
+/// The certificate authorities a centre's HTTPS certificate is checked against.
+#[derive(Clone, Debug, Default)]
+pub enum TrustedRoots {
+    /// The public web CAs (Mozilla's list, built in).
+    #[default]
+    PublicCas,
+    /// Only these CA certificates (a government or private CA).
+    Only(Arc<Vec<ureq::tls::Certificate<'static>>>),
+}
+
+impl TrustedRoots {
+    /// Every certificate in a PEM file; a file without one is an error.
+    pub fn from_pem_file(path: &std::path::Path) -> Result<Self, String> {
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert.to_owned()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        }
+        if certs.is_empty() {
+            return Err(format!("{}: no CERTIFICATE block", path.display()));
+        }
+        Ok(Self::Only(Arc::new(certs)))
+    }
+
+    /// The client TLS settings that trust these roots.
+    pub fn tls_config(&self) -> ureq::tls::TlsConfig {
+        let roots = match self {
+            TrustedRoots::PublicCas => ureq::tls::RootCerts::WebPki,
+            TrustedRoots::Only(certs) => ureq::tls::RootCerts::Specific(Arc::clone(certs)),
+        };
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(roots)
+            .build()
+    }
 }
 
 impl std::fmt::Debug for CentralEndpoint {
@@ -47,6 +92,7 @@ impl std::fmt::Debug for CentralEndpoint {
             .field("token", &"…")
             .field("request_timeout", &self.request_timeout)
             .field("identity", &self.identity)
+            .field("trusted_roots", &self.trusted_roots)
             .finish()
     }
 }
@@ -63,6 +109,7 @@ impl CentralEndpoint {
             token: token.into(),
             request_timeout: Duration::from_secs(30),
             identity: None,
+            trusted_roots: TrustedRoots::default(),
         }
     }
 
@@ -113,6 +160,8 @@ impl CentralClient {
             .timeout_global(Some(endpoint.request_timeout))
             .proxy(None)
             .user_agent(concat!("kiosk-services/", env!("CARGO_PKG_VERSION")))
+            .tls_config(endpoint.trusted_roots.tls_config())
+            .https_only(endpoint.base_url.starts_with("https://"))
             .build()
             .new_agent();
         Self { agent, endpoint }

@@ -16,7 +16,7 @@ pub mod identity;
 pub mod uploader;
 
 pub use backoff::BackoffPolicy;
-pub use client::{CentralClient, CentralEndpoint, PostError};
+pub use client::{CentralClient, CentralEndpoint, PostError, TrustedRoots};
 pub use heartbeat::{
     HeartbeatConfig, HeartbeatSender, HeartbeatSource, HeartbeatStatus, KioskSnapshot,
     compose_heartbeat,

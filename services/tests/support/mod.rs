@@ -3,6 +3,7 @@
 
 pub mod central;
 pub mod fault_proxy;
+pub mod pki;
 pub mod scripted_central;
 
 use std::path::PathBuf;
