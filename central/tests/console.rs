@@ -873,16 +873,7 @@ fn signing_in_over_the_centres_own_https_gives_a_secure_cookie() {
         .expect("central starts on HTTPS");
     assert!(central.url().starts_with("https://"), "{}", central.url());
     add_user(&fx, "ops", Role::Operator);
-    let pem = std::fs::read(&ca.ca_file).unwrap();
-    let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&pem)
-        .unwrap()
-        .to_owned()]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-        .build()
-        .into();
+    let agent = common::cli::agent_trusting(&ca.ca_file);
     let mut browser = Browser {
         agent,
         base: central.url(),

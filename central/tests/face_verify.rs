@@ -286,12 +286,9 @@ on_both_engines!(
 
 mod command_line {
     use super::*;
+    use common::cli::{binary, listening_field, serve_sqlite};
     use std::io::{BufRead, BufReader, Read};
     use std::process::{Command, Stdio};
-
-    fn binary() -> Command {
-        Command::new(env!("CARGO_BIN_EXE_kiosk-central"))
-    }
 
     #[test]
     fn a_bad_face_verifier_setting_is_a_clear_error() {
@@ -328,14 +325,7 @@ mod command_line {
             format!("# demo\n{FULL_ID_NUMBER} match 0.9\n* no_match 0.2\n"),
         )
         .expect("script");
-        let mut child = binary()
-            .arg("serve")
-            .arg("--db")
-            .arg(dir.db())
-            .arg("--key-file")
-            .arg(dir.key())
-            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
-            .args(["--kiosk", KIOSK_1])
+        let mut child = serve_sqlite(&dir)
             .arg("--face-verifier")
             .arg(format!("scripted:{}", script.display()))
             .env("RUST_LOG", "debug")
@@ -351,13 +341,8 @@ mod command_line {
                 "no address logged: {log}"
             );
             log.push_str(&line);
-            if line.contains("listening")
-                && let Some(addr) = line
-                    .split("addr=")
-                    .nth(1)
-                    .and_then(|rest| rest.split_whitespace().next())
-            {
-                break addr.to_string();
+            if let Some(addr) = listening_field(&line, "addr") {
+                break addr;
             }
         };
         let store = kiosk_central::SqliteStore::open(&dir.db()).expect("store");

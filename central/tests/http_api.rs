@@ -531,12 +531,9 @@ fn an_invalid_configuration_is_refused_at_start() {
 
 mod command_line {
     use super::*;
+    use common::cli::{agent_trusting, binary, listening_field, serve_sqlite};
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-
-    fn binary() -> Command {
-        Command::new(env!("CARGO_BIN_EXE_kiosk-central"))
-    }
 
     #[test]
     fn a_bad_kiosk_argument_is_a_clear_error() {
@@ -645,14 +642,7 @@ mod command_line {
         let addr = lines
             .by_ref()
             .map_while(Result::ok)
-            .find_map(|line| {
-                line.contains("listening").then(|| {
-                    line.split("addr=")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
-                        .map(str::to_string)
-                })?
-            })
+            .find_map(|line| listening_field(&line, "addr"))
             .expect("logs the address it listens on");
         let client = Client::new(format!("http://{addr}"));
         assert_eq!(client.get("/healthz", None).0, 200);
@@ -682,14 +672,7 @@ mod command_line {
         assert!(!only_cert.status.success());
         assert!(String::from_utf8_lossy(&only_cert.stderr).contains("--tls-key"));
 
-        let mut child = binary()
-            .arg("serve")
-            .arg("--db")
-            .arg(dir.db())
-            .arg("--key-file")
-            .arg(dir.key())
-            .args(["--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
-            .args(["--kiosk", KIOSK_1])
+        let mut child = serve_sqlite(&dir)
             .arg("--tls-cert")
             .arg(&ca.centre.cert_chain)
             .arg("--tls-key")
@@ -702,24 +685,10 @@ mod command_line {
         let url = BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
-            .find_map(|line| {
-                line.contains("listening").then(|| {
-                    line.split("url=")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
-                        .map(str::to_string)
-                })?
-            })
+            .find_map(|line| listening_field(&line, "url"))
             .expect("logs the URL it serves");
         assert!(url.starts_with("https://"), "{url}");
-        let pem = std::fs::read(&ca.ca_file).unwrap();
-        let roots = ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&pem)
-            .unwrap()
-            .to_owned()]);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-            .build()
-            .into();
+        let agent = agent_trusting(&ca.ca_file);
         let health = agent
             .get(format!("{url}/healthz"))
             .call()

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
 #[path = "../support/postgres.rs"]
 pub mod postgres;
 
