@@ -13,7 +13,7 @@ use crate::identity_verification::IdentityVerifier;
 use crate::storage::postgres::{PostgresStore, describe_target};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{CentralStorage, FleetPolicy, StorageError, SweepReport};
-use crate::tls::{TlsError, TlsFiles, TlsListener};
+use crate::tls::{ServedCertificate, TlsError, TlsFiles, TlsListener};
 use axum::serve::ListenerExt;
 use kiosk_protocol::catalogue_envelope::SigningKeyFile;
 use kiosk_protocol::{SealingError, SealingKey};
@@ -50,6 +50,7 @@ pub struct CentralBuilder {
     catalogue_signer: Option<Arc<SigningKeyFile>>,
     identity_verifier: Option<Arc<dyn IdentityVerifier>>,
     tls: Option<TlsFiles>,
+    tls_reload_every: Duration,
 }
 
 impl CentralBuilder {
@@ -63,6 +64,7 @@ impl CentralBuilder {
             catalogue_signer: None,
             identity_verifier: None,
             tls: None,
+            tls_reload_every: TLS_RELOAD_EVERY,
         }
     }
 
@@ -70,6 +72,12 @@ impl CentralBuilder {
     /// start; a bad file stops the start with the reason).
     pub fn tls(mut self, files: TlsFiles) -> Self {
         self.tls = Some(files);
+        self
+    }
+
+    /// How often the TLS files are looked at for a renewal (default 30 s).
+    pub fn tls_reload_every(mut self, every: Duration) -> Self {
+        self.tls_reload_every = every.max(Duration::from_millis(10));
         self
     }
 
@@ -139,6 +147,7 @@ impl CentralBuilder {
                     .max(Duration::from_millis(50))
             }),
             tls: self.tls.clone(),
+            tls_reload_every: self.tls_reload_every,
         }
     }
 
@@ -162,6 +171,7 @@ struct ServiceOptions {
     policy: FleetPolicy,
     sweep_every: Duration,
     tls: Option<TlsFiles>,
+    tls_reload_every: Duration,
 }
 
 /// Why the service could not start.
@@ -271,10 +281,14 @@ async fn start(
     options: ServiceOptions,
 ) -> Result<RunningCentral, StartError> {
     config.validate()?;
-    let tls = options
+    let served_certificate = options
         .tls
         .as_ref()
-        .map(TlsFiles::server_config)
+        .map(ServedCertificate::load)
+        .transpose()?;
+    let tls = served_certificate
+        .as_ref()
+        .map(ServedCertificate::server_config)
         .transpose()?;
     let key_path = config.sealing_key_path.clone();
     let database = source.describe();
@@ -324,6 +338,9 @@ async fn start(
             prune_nonces,
             |_| {},
         ));
+        let reloader = served_certificate.map(|certificate| {
+            tokio::spawn(reload_certificate(certificate, options.tls_reload_every))
+        });
         let sweeper = tokio::spawn(periodically(
             store,
             sweep_every,
@@ -364,6 +381,9 @@ async fn start(
         }
         sweeper.abort();
         pruner.abort();
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
     });
     let url = format!("{}://{addr}", if tls_on { "https" } else { "http" });
     tracing::info!(%addr, %url, %database, "central service listening");
@@ -375,6 +395,18 @@ async fn start(
     })
 }
 
+/// Looks at the certificate files every `every` and serves a renewal once it loads.
+async fn reload_certificate(certificate: Arc<ServedCertificate>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let certificate = Arc::clone(&certificate);
+        let _ = tokio::task::spawn_blocking(move || certificate.reload_if_changed()).await;
+    }
+}
+
 /// Requests the centre decrypted itself say so as a TLS proxy would (`X-Forwarded-Proto:
 /// https`, replacing whatever the client sent), so the console marks its cookies `Secure`.
 async fn served_over_tls(mut request: axum::extract::Request) -> axum::extract::Request {
@@ -384,6 +416,9 @@ async fn served_over_tls(mut request: axum::extract::Request) -> axum::extract::
     );
     request
 }
+
+/// How often the certificate files are looked at for a renewal.
+const TLS_RELOAD_EVERY: Duration = Duration::from_secs(30);
 
 /// How often old request nonces are forgotten, and the most at a time: pruning every second
 /// keeps each delete small (a few hundred rows at a province's request rate) instead of one

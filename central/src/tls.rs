@@ -5,14 +5,17 @@
 use axum::serve::Listener;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::server::TlsStream;
 
 /// A client that has not finished its handshake by then is dropped.
@@ -39,23 +42,100 @@ pub enum TlsError {
 }
 
 impl TlsFiles {
-    /// Reads both files and builds the server's TLS settings (TLS 1.2 and 1.3, HTTP/1.1).
-    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
+    /// Reads both files: the chain, and the key that matches its first certificate.
+    pub fn load(&self, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, TlsError> {
         let certs = read_certificates(&self.cert_chain)?;
         let key =
             PrivateKeyDer::from_pem_file(&self.private_key).map_err(|e| TlsError::PrivateKey {
                 path: self.private_key.clone(),
                 reason: e.to_string(),
             })?;
+        CertifiedKey::from_der(certs, key, provider)
+            .map(Arc::new)
+            .map_err(|e| TlsError::Mismatch(e.to_string()))
+    }
+
+    /// Size and modification time of both files (what a renewal changes).
+    fn stamp(&self) -> Option<FileStamp> {
+        let of = |path: &Path| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+        };
+        Some([of(&self.cert_chain)?, of(&self.private_key)?])
+    }
+}
+
+type FileStamp = [(u64, Option<std::time::SystemTime>); 2];
+
+/// The certificate the centre serves: loaded at start, and loaded again when its files change on
+/// disk (a renewal), without a restart. A renewal that does not load — half written, a key that
+/// does not match — is logged and the certificate already served stays.
+#[derive(Debug)]
+pub struct ServedCertificate {
+    files: TlsFiles,
+    provider: Arc<CryptoProvider>,
+    current: RwLock<Arc<CertifiedKey>>,
+    /// The files' stamp last looked at (loaded or refused).
+    seen: Mutex<Option<FileStamp>>,
+}
+
+impl ServedCertificate {
+    /// Loads the files; an unusable pair is the error the start stops with.
+    pub fn load(files: &TlsFiles) -> Result<Arc<Self>, TlsError> {
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        let seen = files.stamp();
+        let current = files.load(&provider)?;
+        Ok(Arc::new(Self {
+            files: files.clone(),
+            provider,
+            current: RwLock::new(current),
+            seen: Mutex::new(seen),
+        }))
+    }
+
+    /// Server TLS settings (TLS 1.2 and 1.3, HTTP/1.1) that serve this certificate as it is at
+    /// each handshake.
+    pub fn server_config(self: &Arc<Self>) -> Result<Arc<ServerConfig>, TlsError> {
+        let mut config = ServerConfig::builder_with_provider(Arc::clone(&self.provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Mismatch(e.to_string()))?
             .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| TlsError::Mismatch(e.to_string()))?;
+            .with_cert_resolver(Arc::clone(self) as Arc<dyn ResolvesServerCert>);
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// Loads the files again if they changed since last looked at; whether the certificate
+    /// served changed.
+    pub fn reload_if_changed(&self) -> bool {
+        let stamp = self.files.stamp();
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if *seen == stamp {
+                return false;
+            }
+            *seen = stamp;
+        }
+        match self.files.load(&self.provider) {
+            Ok(renewed) => {
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = renewed;
+                tracing::info!(cert = %self.files.cert_chain.display(), "TLS certificate reloaded");
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "renewed TLS files not used; the certificate served stays");
+                false
+            }
+        }
+    }
+}
+
+impl ResolvesServerCert for ServedCertificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(
+            &self.current.read().unwrap_or_else(|e| e.into_inner()),
+        ))
     }
 }
 
@@ -259,7 +339,10 @@ mod tests {
         let dir = Dir::new("good");
         let ca = LocalCa::issue(&dir.0, "demo").unwrap();
         assert!(ca.exists());
-        let config = ca.centre.server_config().unwrap();
+        let config = ServedCertificate::load(&ca.centre)
+            .unwrap()
+            .server_config()
+            .unwrap();
         assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
         #[cfg(unix)]
         {
@@ -282,27 +365,27 @@ mod tests {
             private_key: b.private_key.clone(),
         };
         assert!(matches!(
-            mismatched.server_config(),
+            ServedCertificate::load(&mismatched),
             Err(TlsError::Mismatch(_))
         ));
         let no_certificate = TlsFiles {
             cert_chain: a.private_key.clone(),
             private_key: a.private_key.clone(),
         };
-        let error = no_certificate.server_config().unwrap_err();
+        let error = ServedCertificate::load(&no_certificate).unwrap_err();
         assert!(error.to_string().contains("no CERTIFICATE"), "{error}");
         let missing = TlsFiles {
             cert_chain: dir.0.join("missing.pem"),
             private_key: a.private_key.clone(),
         };
-        let error = missing.server_config().unwrap_err().to_string();
+        let error = ServedCertificate::load(&missing).unwrap_err().to_string();
         assert!(error.contains("missing.pem"), "{error}");
         let no_key = TlsFiles {
             cert_chain: a.cert_chain.clone(),
             private_key: a.cert_chain.clone(),
         };
         assert!(matches!(
-            no_key.server_config(),
+            ServedCertificate::load(&no_key),
             Err(TlsError::PrivateKey { .. })
         ));
     }

@@ -135,3 +135,44 @@ fn a_ca_file_without_a_certificate_is_a_clear_error() {
     let missing = TrustedRoots::from_pem_file(&dir.path("missing.pem")).unwrap_err();
     assert!(missing.contains("missing.pem"), "{missing}");
 }
+
+/// `GET /healthz` over HTTPS trusting only `ca_file`: the status, or why there was none.
+fn health_trusting(url: &str, ca_file: &std::path::Path) -> Result<u16, String> {
+    let roots = TrustedRoots::from_pem_file(ca_file).unwrap();
+    let agent = ureq::Agent::config_builder()
+        .tls_config(roots.tls_config())
+        .build()
+        .new_agent();
+    agent
+        .get(format!("{url}/healthz"))
+        .call()
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_renewed_certificate_is_served_without_a_restart_once_it_is_whole() {
+    let dir = ScratchDir::new("https-renewal");
+    let first = support::pki::issue(&dir, "gov");
+    let central = CentralBuilder::new(central_config(&dir, any_port()))
+        .tls(first.centre.clone())
+        .tls_reload_every(Duration::from_millis(50))
+        .spawn_in_thread()
+        .expect("the centre starts on HTTPS");
+    let url = central.url();
+    let renewal = support::pki::issue(&dir, "renewed");
+    assert_eq!(health_trusting(&url, &first.ca_file), Ok(200));
+    assert!(health_trusting(&url, &renewal.ca_file).is_err());
+
+    // Half a renewal on disk (the new key, the old certificate): the old pair stays served.
+    std::fs::copy(&renewal.centre.private_key, &first.centre.private_key).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(health_trusting(&url, &first.ca_file), Ok(200));
+
+    // The whole renewal: served without a restart.
+    std::fs::copy(&renewal.centre.cert_chain, &first.centre.cert_chain).unwrap();
+    assert!(support::eventually(Duration::from_secs(10), || {
+        health_trusting(&url, &renewal.ca_file) == Ok(200)
+    }));
+    assert!(health_trusting(&url, &first.ca_file).is_err());
+}
