@@ -1,27 +1,22 @@
 //! HTTPS for the centre (DESIGN §7: kiosks connect out over HTTPS): the certificate chain and
-//! private key from PEM files, and a listener that completes each TLS handshake beside the accept
-//! loop, so a slow or broken client delays nobody else.
+//! private key from PEM files, served as they are on disk (a renewal without a restart);
+//! `listener` completes each TLS handshake beside the accept loop; `local_ca` makes a CA and a
+//! certificate for the demo and the tests.
 
-use axum::serve::Listener;
-use std::net::SocketAddr;
+mod listener;
+mod local_ca;
+
+pub use listener::TlsListener;
+pub use local_ca::LocalCa;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
-use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
-use tokio_rustls::server::TlsStream;
-
-/// A client that has not finished its handshake by then is dropped.
-const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
-/// Handshakes in progress at once; further connections wait to be accepted.
-const MAX_HANDSHAKES: usize = 1_024;
 
 /// The centre's certificate chain (leaf first) and its private key, as PEM files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,165 +147,6 @@ fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErr
         return Err(error("no CERTIFICATE block".into()));
     }
     Ok(certs)
-}
-
-/// A certificate authority of its own and a centre certificate it signed for `localhost` and
-/// `127.0.0.1`: what the demo and the tests serve HTTPS with. A centre in the field gets its
-/// certificate from the government CA instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalCa {
-    /// The CA certificate kiosks are told to trust (`[central] ca_file`).
-    pub ca_file: PathBuf,
-    /// The centre's certificate chain (leaf, then CA) and its key (owner-only).
-    pub centre: TlsFiles,
-}
-
-impl LocalCa {
-    /// Makes a CA called `name` and a centre certificate, as `NAME-ca.pem`,
-    /// `NAME-centre-chain.pem` and `NAME-centre-key.pem` in `dir` (replacing any).
-    pub fn issue(dir: &Path, name: &str) -> Result<Self, String> {
-        let files = Self::in_dir(dir, name);
-        let failed = |e: rcgen::Error| format!("certificate for {name}: {e}");
-        let ca_key = rcgen::KeyPair::generate().map_err(failed)?;
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, format!("{name} CA"));
-        let ca = ca_params.self_signed(&ca_key).map_err(failed)?;
-        let centre_key = rcgen::KeyPair::generate().map_err(failed)?;
-        let mut centre_params =
-            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .map_err(failed)?;
-        centre_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, format!("{name} centre"));
-        let centre = centre_params
-            .signed_by(&centre_key, &ca, &ca_key)
-            .map_err(failed)?;
-        let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
-        write_owner_only(&files.centre.private_key, &centre_key.serialize_pem())
-            .map_err(|e| io(&files.centre.private_key, e))?;
-        std::fs::write(
-            &files.centre.cert_chain,
-            format!("{}{}", centre.pem(), ca.pem()),
-        )
-        .map_err(|e| io(&files.centre.cert_chain, e))?;
-        std::fs::write(&files.ca_file, ca.pem()).map_err(|e| io(&files.ca_file, e))?;
-        Ok(files)
-    }
-
-    /// The files [`LocalCa::issue`] writes, whether or not they exist.
-    pub fn in_dir(dir: &Path, name: &str) -> Self {
-        Self {
-            ca_file: dir.join(format!("{name}-ca.pem")),
-            centre: TlsFiles {
-                cert_chain: dir.join(format!("{name}-centre-chain.pem")),
-                private_key: dir.join(format!("{name}-centre-key.pem")),
-            },
-        }
-    }
-
-    /// Whether all three files are there.
-    pub fn exists(&self) -> bool {
-        [
-            &self.ca_file,
-            &self.centre.cert_chain,
-            &self.centre.private_key,
-        ]
-        .iter()
-        .all(|p| p.exists())
-    }
-}
-
-fn write_owner_only(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
-/// Accepts TCP connections and hands over those whose TLS handshake completed. Dropping it
-/// stops accepting.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-    acceptor: tokio::task::JoinHandle<()>,
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let (done, ready) = mpsc::channel(64);
-        let acceptor = tokio::spawn(accept_loop(tcp, TlsAcceptor::from(config), done));
-        Ok(Self {
-            ready,
-            local,
-            acceptor,
-        })
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.acceptor.abort();
-    }
-}
-
-async fn accept_loop(
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    done: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
-    loop {
-        let Ok(permit) = Arc::clone(&handshakes).acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match tcp.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of descriptors and the like: wait a little rather than spin.
-                tracing::warn!(%error, "accepting a connection failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let acceptor = acceptor.clone();
-        let hand_over = done.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    let _ = hand_over.send((tls, peer)).await;
-                }
-                Ok(Err(error)) => tracing::info!(%peer, %error, "TLS handshake failed"),
-                Err(_) => tracing::info!(%peer, "TLS handshake not finished in time"),
-            }
-        });
-        if done.is_closed() {
-            return;
-        }
-    }
-}
-
-impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accept loop ended (shutdown): no more connections.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
 
 #[cfg(test)]
