@@ -201,8 +201,9 @@ impl<'a> JourneyWalker<'a> {
                 .unwrap_or_default();
             self.tap(&format!("dept-{department}"))?;
         }
-        // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine;
-        // a cold first run has taken over a minute.
+        // Its devices may still be starting (a private CUPS queue, the camera) on a busy machine.
+        // The generous limit is slack only: the long waits once seen were earlier kiosks left
+        // running (fixed in `KioskUi`'s drop); a timeout says why the item is unavailable.
         let deadline = Instant::now() + Duration::from_secs(120);
         while let Some(why) = self.ui.why_unavailable(&record.item_code) {
             if Instant::now() >= deadline {
